@@ -1,0 +1,303 @@
+"""The number audit: every numeric token of the report, accounted for.
+
+Every run of digits and every number word in the raw text (cover note included) is listed
+with either the fact that uses it — as its value, or as a label of it such as the year or
+age band — or the reason it is not a statistic (a date, a year, an age threshold in a law,
+an article or page number, a footnote marker, a document symbol...). Structural tokens
+(paragraph, heading and footnote numbers) are recognised by code; the rest by the rules in
+``data/audit_rules.yaml``. A token nothing accounts for is an error: it may be a statistic the
+extraction spec missed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from analysis import paths
+from analysis.numbers import FRACTIONS, MULTIPLIERS, ORDINALS, SCALES, TENS, UNITS
+from analysis.source import Report
+
+#: Categories of numeric tokens that are not statistics.
+CATEGORIES: tuple[str, ...] = (
+    "paragraph_number",
+    "heading_number",
+    "footnote_marker",
+    "cross_reference",
+    "date",
+    "year",
+    "age_threshold",
+    "legal_reference",
+    "page_or_volume",
+    "document_symbol",
+    "name_or_ordinal",
+    "duration_or_schedule",
+    "breakdown_label",
+    "not_a_quantity",
+    "agenda_item",
+)
+#: Categories that, inside a fact's evidence, label that fact (its year, age band...).
+LABEL_CATEGORIES = frozenset({"year", "age_threshold", "breakdown_label", "date"})
+
+AUDIT_COLUMNS: tuple[str, ...] = (
+    "token_id",
+    "token",
+    "kind",
+    "part",
+    "paragraph",
+    "footnote",
+    "char_start",
+    "char_end",
+    "status",
+    "fact_id",
+    "category",
+    "reason",
+    "context",
+)
+
+_WORDS = sorted(
+    [*UNITS, *TENS, *SCALES, *FRACTIONS, *MULTIPLIERS, *ORDINALS], key=len, reverse=True
+)
+#: A numeric token: a run of digits (with inner thousands commas or a decimal point) or a
+#: number word (cardinal, scale, fraction, multiplier or ordinal), case-insensitive.
+TOKEN_PATTERN = re.compile(
+    r"\d+(?:[.,]\d+)*|\b(?:" + "|".join(_WORDS) + r")\b", flags=re.IGNORECASE
+)
+
+
+class AuditError(ValueError):
+    """A token is unaccounted for, or an audit rule is malformed or stale."""
+
+
+@dataclass(frozen=True)
+class AuditRule:
+    """One rule of ``audit_rules.yaml``.
+
+    Attributes:
+        pattern: Regular expression; every token inside one of its matches is classified.
+        category: One of :data:`CATEGORIES`.
+        reason: Why these tokens are not statistics, in words.
+        paragraphs: Paragraph numbers the rule applies to; empty means everywhere in the
+            English report.
+        footnotes: Footnote numbers it applies to (their text only), if any.
+        cover: Whether it applies to the Russian cover note (and only there).
+    """
+
+    pattern: re.Pattern[str]
+    category: str
+    reason: str
+    paragraphs: tuple[int, ...]
+    footnotes: tuple[int, ...]
+    cover: bool
+
+
+def load_audit_rules(path: Path = paths.AUDIT_RULES) -> list[AuditRule]:
+    """Load the audit rules.
+
+    Args:
+        path: The YAML rules file.
+
+    Returns:
+        The rules in file order.
+
+    Raises:
+        AuditError: Unknown keys or category, or a pattern that does not compile; the
+            message names the file and the rule.
+    """
+    with Path(path).open(encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    rules = []
+    allowed = {"pattern", "category", "reason", "paragraphs", "footnotes", "cover"}
+    for index, entry in enumerate(document.get("rules", [])):
+        where = f"{path}: rule #{index + 1}"
+        unknown = set(entry) - allowed
+        if unknown or not {"pattern", "category", "reason"} <= set(entry):
+            raise AuditError(f"{where}: needs pattern, category, reason; unknown {unknown}")
+        if entry["category"] not in CATEGORIES:
+            raise AuditError(f"{where}: unknown category {entry['category']!r}")
+        try:
+            pattern = re.compile(entry["pattern"])
+        except re.error as error:
+            raise AuditError(f"{where}: bad pattern: {error}") from None
+        rules.append(
+            AuditRule(
+                pattern=pattern,
+                category=entry["category"],
+                reason=entry["reason"],
+                paragraphs=tuple(entry.get("paragraphs", ())),
+                footnotes=tuple(entry.get("footnotes", ())),
+                cover=bool(entry.get("cover", False)),
+            )
+        )
+    return rules
+
+
+def _regions(report: Report) -> list[tuple[str, int | None, int | None, int, int]]:
+    """Split the text into (part, paragraph, footnote, start, end) regions."""
+    regions: list[tuple[str, int | None, int | None, int, int]] = [
+        ("cover", None, None, 0, report.cover_end)
+    ]
+    for heading in report.headings:
+        regions.append(("heading", None, None, heading.start, heading.end))
+    for paragraph in report.paragraphs:
+        notes = [n for n in report.footnotes if n.paragraph == paragraph.number]
+        cursor = paragraph.start
+        for note in notes:
+            regions.append(("paragraph", paragraph.number, None, cursor, note.block_start))
+            regions.append(("footnote", paragraph.number, note.number, note.block_start,
+                            note.block_end))
+            cursor = note.block_end
+        regions.append(("paragraph", paragraph.number, None, cursor, paragraph.end))
+    return sorted(regions, key=lambda region: region[3])
+
+
+def audit_numbers(report: Report, facts: pd.DataFrame, rules: list[AuditRule]) -> pd.DataFrame:
+    """Classify every numeric token of the report.
+
+    Args:
+        report: The parsed report.
+        facts: The extracted statistics with ``value_start``/``value_end``,
+            ``char_start``/``char_end`` offsets (see :func:`analysis.extract.extract_statistics`).
+        rules: Rules for tokens that are not statistics.
+
+    Returns:
+        One row per token (columns :data:`AUDIT_COLUMNS`), in text order. ``status`` is
+        ``value`` (the token is a fact's value), ``label`` (it labels a fact: its year, age
+        band or category) or ``not_statistic``.
+
+    Raises:
+        AuditError: A token is not accounted for (the message lists each with its location
+            and context), or a rule matched no token (stale rule).
+    """
+    text = report.text
+    rows = []
+    used_rules: set[int] = set()
+    unaccounted = []
+    value_spans = list(
+        zip(facts["value_start"], facts["value_end"], facts["fact_id"], strict=True)
+    )
+    evidence_spans = list(
+        zip(facts["char_start"], facts["char_end"], facts["value_start"], facts["fact_id"],
+            strict=True)
+    )
+    for part, paragraph, footnote, start, end in _regions(report):
+        for token in TOKEN_PATTERN.finditer(text, start, end):
+            t_start, t_end = token.start(), token.end()
+            status, fact_id, category, reason = _classify(
+                report, text, part, paragraph, footnote, start, end, t_start, t_end,
+                value_spans, rules, used_rules,
+            )
+            if status == "not_statistic" and category in LABEL_CATEGORIES:
+                owners = [
+                    (abs(v_start - t_start), f_id)
+                    for e_start, e_end, v_start, f_id in evidence_spans
+                    if e_start <= t_start and t_end <= e_end
+                ]
+                if owners:
+                    status, fact_id = "label", min(owners)[1]
+            context = " ".join(text[max(start, t_start - 40) : min(end, t_end + 40)].split())
+            row = {
+                "token": token.group(0),
+                "kind": "digits" if token.group(0)[0].isdigit() else "word",
+                "part": part,
+                "paragraph": paragraph if paragraph is not None else "",
+                "footnote": footnote if footnote is not None else "",
+                "char_start": t_start,
+                "char_end": t_end,
+                "status": status,
+                "fact_id": fact_id,
+                "category": category,
+                "reason": reason,
+                "context": context,
+            }
+            if not status:
+                unaccounted.append(row)
+            rows.append(row)
+    if unaccounted:
+        listing = "; ".join(
+            f"{r['token']!r} at {r['char_start']} ({r['part']} {r['paragraph']}"
+            f"{' footnote ' + str(r['footnote']) if r['footnote'] != '' else ''}): "
+            f"...{r['context']}..."
+            for r in unaccounted
+        )
+        raise AuditError(f"{len(unaccounted)} numeric token(s) unaccounted for: {listing}")
+    stale = [index + 1 for index in range(len(rules)) if index not in used_rules]
+    if stale:
+        raise AuditError(f"audit rule(s) #{stale} classify no token; remove or fix them")
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "token_id", [f"T{index:04d}" for index in range(1, len(frame) + 1)])
+    return frame.loc[:, list(AUDIT_COLUMNS)]
+
+
+def _classify(
+    report: Report,
+    text: str,
+    part: str,
+    paragraph: int | None,
+    footnote: int | None,
+    start: int,
+    end: int,
+    t_start: int,
+    t_end: int,
+    value_spans: list[tuple[int, int, str]],
+    rules: list[AuditRule],
+    used_rules: set[int],
+) -> tuple[str, str, str, str]:
+    """Return (status, fact_id, category, reason) for one token ("" status: unaccounted)."""
+    for v_start, v_end, fact_id in value_spans:
+        if v_start <= t_start and t_end <= v_end:
+            return "value", fact_id, "", "the value of a reported figure"
+    line_start = text.rfind("\n", 0, t_start) + 1
+    if part == "paragraph" and t_start == line_start == report.paragraph(paragraph).start:
+        return "not_statistic", "", "paragraph_number", "number of the paragraph"
+    if part == "heading":
+        return "not_statistic", "", "heading_number", "number of a sub-section heading"
+    before = text[max(0, t_start - 13) : t_start]
+    if before.endswith("[footnoteRef:") or (
+        part == "footnote" and text[t_start - 1] == "[" and text[t_end] == ":"
+    ):
+        return "not_statistic", "", "footnote_marker", "footnote reference or number"
+    for index, rule in enumerate(rules):
+        if part == "cover":
+            if not rule.cover:
+                continue
+        elif rule.cover:
+            continue
+        elif part == "footnote":
+            if footnote not in rule.footnotes and (rule.footnotes or rule.paragraphs):
+                continue
+        elif part == "paragraph":
+            if rule.footnotes and not rule.paragraphs:
+                continue
+            if rule.paragraphs and paragraph not in rule.paragraphs:
+                continue
+        else:
+            continue
+        for match in rule.pattern.finditer(text, start, end):
+            if match.start() <= t_start and t_end <= match.end():
+                used_rules.add(index)
+                return "not_statistic", "", rule.category, rule.reason
+    return "", "", "", ""
+
+
+def audit_summary(audit: pd.DataFrame) -> pd.DataFrame:
+    """Count audited tokens by status and category.
+
+    Args:
+        audit: The audit table (see :func:`audit_numbers`).
+
+    Returns:
+        Columns ``status``, ``category``, ``tokens``, sorted by status then count.
+    """
+    counts = (
+        audit.assign(category=audit["category"].replace("", "(statistic)"))
+        .groupby(["status", "category"], as_index=False)
+        .size()
+        .rename(columns={"size": "tokens"})
+    )
+    return counts.sort_values(["status", "tokens", "category"], ascending=[True, False, True],
+                              ignore_index=True)

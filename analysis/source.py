@@ -1,0 +1,334 @@
+"""Read the report's raw text: checksum, cover note, headings, paragraphs and footnotes.
+
+The raw file (``data/raw/``) is immutable input. Its quirks, as described in
+``data/raw/README.md``: a Russian cover note precedes the English report; headings are lines
+``<tab>II.<tab>Title`` (roman chapter), ``<tab>A.<tab>Title`` (section) and ``<tab>1.<tab>Title``
+(sub-section); numbered paragraphs start a line with ``N.<tab>``; footnote references are
+``[footnoteRef:N]`` and the note's text follows inline, later in the same paragraph, as
+``[N: text]``.
+
+All character offsets in this module are offsets into the decoded text of the raw file
+(Python string indices), so that any span can be cut back out of the source unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analysis import paths
+
+_HEADING = re.compile(r"^[ ]?\t(?P<label>[IVX]+|[A-Z]|\d+)\.\t(?P<title>.*?)\s*$")
+_PARAGRAPH = re.compile(r"^(?P<number>\d+)\.\t")
+_FOOTNOTE_BODY = re.compile(r"\[(?P<number>\d+):(?P<text>[^\]]*)\]")
+_FOOTNOTE_REF = re.compile(r"\[footnoteRef:(?P<number>\d+)\]")
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+
+#: Numbered paragraphs the report is known to contain.
+EXPECTED_PARAGRAPHS = range(1, 75)
+
+
+class SourceError(ValueError):
+    """The raw report is not what the code expects (changed file, broken structure)."""
+
+
+class ChecksumMismatchError(SourceError):
+    """The raw file's SHA-256 differs from the recorded one."""
+
+
+def sha256_of(path: Path) -> str:
+    """Return the hex SHA-256 of a file's bytes.
+
+    Args:
+        path: File to hash.
+
+    Returns:
+        The 64-character lowercase hex digest.
+    """
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_raw_text(path: Path = paths.RAW_REPORT, expected_sha256: str | None = None) -> str:
+    """Read the raw report after checking its checksum.
+
+    Args:
+        path: The raw text file.
+        expected_sha256: Expected digest; defaults to :data:`analysis.paths.RAW_REPORT_SHA256`
+            when ``path`` is the project's raw report. ``""`` disables the check (tests on
+            synthetic text only).
+
+    Returns:
+        The decoded UTF-8 text, unchanged (no newline translation).
+
+    Raises:
+        ChecksumMismatchError: The file's digest differs; the message names the file and
+            both digests.
+    """
+    path = Path(path)
+    if expected_sha256 is None:
+        expected_sha256 = paths.RAW_REPORT_SHA256
+    if expected_sha256:
+        actual = sha256_of(path)
+        if actual != expected_sha256:
+            raise ChecksumMismatchError(
+                f"{path}: SHA-256 is {actual}, expected {expected_sha256}. The raw report "
+                "must not change; restore it from data/raw (see data/raw/README.md)."
+            )
+    with path.open(encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """A footnote: its number, text and the paragraph that cites it.
+
+    Attributes:
+        number: Footnote number as printed.
+        text: The note's text, whitespace-trimmed.
+        paragraph: Number of the paragraph whose text contains the reference.
+        start: Offset of the note's text (after trimming) in the raw text.
+        end: End offset (exclusive) of the note's text.
+        block_start: Offset of the whole ``[N: ...]`` block.
+        block_end: End offset of the whole block.
+    """
+
+    number: int
+    text: str
+    paragraph: int
+    start: int
+    end: int
+    block_start: int
+    block_end: int
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A numbered paragraph of the English report.
+
+    Attributes:
+        number: Paragraph number (1-74).
+        start: Offset of the paragraph's first character (its number) in the raw text.
+        end: End offset (exclusive), before the next heading or paragraph.
+        chapter: Chapter heading, e.g. ``"II. Situational analysis"``.
+        section: Section heading, e.g. ``"A. Scope of sexual exploitation and sale of
+            children"``, or ``""``.
+        subsection: Sub-section heading, e.g. ``"1. Prostitution of children"``, or ``""``.
+        footnote_refs: Numbers of the footnotes the paragraph cites, in order.
+        masked: The paragraph's raw text with every footnote's ``[N: ...]`` block replaced
+            by spaces of the same length, so offsets stay aligned with the raw text.
+    """
+
+    number: int
+    start: int
+    end: int
+    chapter: str
+    section: str
+    subsection: str
+    footnote_refs: tuple[int, ...]
+    masked: str = field(repr=False)
+
+    @property
+    def section_path(self) -> str:
+        """The headings above the paragraph, joined with `` > ``."""
+        return " > ".join(part for part in (self.chapter, self.section, self.subsection) if part)
+
+    def body_text(self) -> str:
+        """The paragraph's own text: footnote blocks removed, white space folded."""
+        return " ".join(self.masked.split())
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading line: its level (chapter, section, subsection), label and title."""
+
+    level: str
+    label: str
+    title: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """The parsed report.
+
+    Attributes:
+        text: The raw text, unchanged.
+        cover_end: End offset of the Russian cover note (the English report starts here).
+        headings: The heading lines, in order.
+        paragraphs: The numbered paragraphs, in order.
+        footnotes: The footnotes, in order of number.
+    """
+
+    text: str
+    cover_end: int
+    headings: tuple[Heading, ...]
+    paragraphs: tuple[Paragraph, ...]
+    footnotes: tuple[Footnote, ...]
+
+    def paragraph(self, number: int) -> Paragraph:
+        """Return paragraph ``number``.
+
+        Raises:
+            KeyError: No such paragraph.
+        """
+        for paragraph in self.paragraphs:
+            if paragraph.number == number:
+                return paragraph
+        raise KeyError(f"paragraph {number} is not in the report")
+
+    def footnote(self, number: int) -> Footnote:
+        """Return footnote ``number``.
+
+        Raises:
+            KeyError: No such footnote.
+        """
+        for footnote in self.footnotes:
+            if footnote.number == number:
+                return footnote
+        raise KeyError(f"footnote {number} is not in the report")
+
+    @property
+    def cover(self) -> str:
+        """The Secretariat's cover note (Russian), kept apart from the report."""
+        return self.text[: self.cover_end]
+
+
+def _heading_level(label: str) -> str:
+    """Classify a heading label: digits are sub-sections, roman numerals chapters."""
+    if label.isdigit():
+        return "subsection"
+    if re.fullmatch(r"[IVX]+", label):
+        # Sections in this report run A-C only, so a roman-numeral label is a chapter.
+        return "chapter"
+    return "section"
+
+
+def parse_report(text: str) -> Report:
+    """Split the raw text into cover note, headings, paragraphs and footnotes.
+
+    Args:
+        text: The raw report text (see :func:`read_raw_text`).
+
+    Returns:
+        The parsed :class:`Report`.
+
+    Raises:
+        SourceError: The paragraphs are not numbered 1..74 in order, a footnote is cited but
+            missing (or present but not cited), or no English heading follows the cover note.
+    """
+    lines: list[tuple[int, str]] = []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        lines.append((offset, line.rstrip("\r\n")))
+        offset += len(line)
+
+    cover_end: int | None = None
+    headings: list[Heading] = []
+    starts: list[tuple[int, int]] = []  # (paragraph number, start offset)
+    context = {"chapter": "", "section": "", "subsection": ""}
+    contexts: dict[int, dict[str, str]] = {}
+    boundaries: list[int] = []  # offsets where a paragraph's block may end
+    for start, line in lines:
+        heading = _HEADING.match(line)
+        if heading and not _CYRILLIC.search(line):
+            if cover_end is None:
+                cover_end = start
+            level = _heading_level(heading["label"])
+            title = " ".join(heading["title"].split())
+            headings.append(Heading(level, heading["label"], title, start, start + len(line)))
+            label = f"{heading['label']}. {title}"
+            if level == "chapter":
+                context = {"chapter": label, "section": "", "subsection": ""}
+            elif level == "section":
+                context = {**context, "section": label, "subsection": ""}
+            else:
+                context = {**context, "subsection": label}
+            boundaries.append(start)
+            continue
+        number = _PARAGRAPH.match(line)
+        if number and cover_end is not None:
+            starts.append((int(number["number"]), start))
+            contexts[int(number["number"])] = dict(context)
+            boundaries.append(start)
+    if cover_end is None:
+        raise SourceError("no English heading found after the cover note")
+    boundaries.append(len(text))
+
+    numbers = [number for number, _ in starts]
+    if numbers != list(EXPECTED_PARAGRAPHS):
+        missing = sorted(set(EXPECTED_PARAGRAPHS) - set(numbers))
+        extra = [n for n in numbers if n not in EXPECTED_PARAGRAPHS]
+        raise SourceError(
+            f"paragraphs must run 1..74 in order; missing {missing}, unexpected {extra}"
+        )
+
+    paragraphs: list[Paragraph] = []
+    footnotes: list[Footnote] = []
+    for number, start in starts:
+        end = min(b for b in boundaries if b > start)
+        raw = text[start:end]
+        masked = list(raw)
+        for body in _FOOTNOTE_BODY.finditer(raw):
+            note_text = body["text"]
+            stripped = note_text.strip()
+            lead = len(note_text) - len(note_text.lstrip())
+            text_start = start + body.start("text") + lead
+            footnotes.append(
+                Footnote(
+                    number=int(body["number"]),
+                    text=" ".join(stripped.split()),
+                    paragraph=number,
+                    start=text_start,
+                    end=text_start + len(stripped),
+                    block_start=start + body.start(),
+                    block_end=start + body.end(),
+                )
+            )
+            masked[body.start() : body.end()] = " " * (body.end() - body.start())
+        refs = tuple(int(ref["number"]) for ref in _FOOTNOTE_REF.finditer(raw))
+        ctx = contexts[number]
+        paragraphs.append(
+            Paragraph(
+                number=number,
+                start=start,
+                end=end,
+                chapter=ctx["chapter"],
+                section=ctx["section"],
+                subsection=ctx["subsection"],
+                footnote_refs=refs,
+                masked="".join(masked),
+            )
+        )
+
+    footnotes.sort(key=lambda note: note.number)
+    cited = {ref: p.number for p in paragraphs for ref in p.footnote_refs}
+    for note in footnotes:
+        if cited.get(note.number) != note.paragraph:
+            raise SourceError(
+                f"footnote {note.number}: its text is in paragraph {note.paragraph} but it is "
+                f"cited in paragraph {cited.get(note.number)}"
+            )
+    absent = sorted(set(cited) - {note.number for note in footnotes})
+    if absent:
+        raise SourceError(f"footnotes cited but without text: {absent}")
+    return Report(text, cover_end, tuple(headings), tuple(paragraphs), tuple(footnotes))
+
+
+def load_report(path: Path = paths.RAW_REPORT, expected_sha256: str | None = None) -> Report:
+    """Check, read and parse the raw report.
+
+    Args:
+        path: The raw text file.
+        expected_sha256: See :func:`read_raw_text`.
+
+    Returns:
+        The parsed :class:`Report`.
+    """
+    return parse_report(read_raw_text(path, expected_sha256))
