@@ -211,8 +211,8 @@ def build_datapackage(
         "sources": [
             {
                 "title": SOURCE_CITATION,
-                "path": Path(os.path.relpath(raw_path, base)).as_posix()
-                if Path(raw_path).is_relative_to(paths.ROOT) else Path(raw_path).name,
+                # Described as it lives in the project, beside data/processed.
+                "path": f"{paths.RAW_DIR.name}/{Path(raw_path).name}",
                 "sha256": sha256_of(raw_path),
             }
         ],

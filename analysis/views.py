@@ -70,7 +70,7 @@ def _view(
     frame = pd.DataFrame([dict(labels[f]) for f in labels])
     frame[value_name] = rows["value"].to_numpy()
     for column in _PROVENANCE:
-        frame[column] = rows[column].to_numpy()
+        frame[column] = rows[column].array
     return frame
 
 

@@ -1,0 +1,106 @@
+"""Tests of the processed table's validation and of the Frictionless data package."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import paths
+from analysis.datapackage import validate_with_frictionless
+from analysis.validate import DatasetValidationError, load_statistics, validate_statistics
+
+
+@pytest.fixture()
+def table() -> pd.DataFrame:
+    """The committed statistics table as strings."""
+    return pd.read_csv(paths.STATISTICS_CSV, dtype=str, keep_default_na=False)
+
+
+def _row_of(table: pd.DataFrame, fact_id: str) -> int:
+    return int(table.index[table["fact_id"] == fact_id][0])
+
+
+def test_committed_table_is_valid(table: pd.DataFrame) -> None:
+    """The committed CSV passes validation."""
+    validate_statistics(table)
+
+
+def test_missing_column(table: pd.DataFrame) -> None:
+    """A dropped column is named."""
+    with pytest.raises(DatasetValidationError, match=r"missing column\(s\) \['evidence'\]"):
+        validate_statistics(table.drop(columns="evidence"))
+
+
+@pytest.mark.parametrize(
+    ("fact_id", "column", "bad", "message"),
+    [
+        ("police_victims_pornography_2010", "value", "six hundred", "non-negative number"),
+        ("police_victims_pornography_2010", "value", "-614", "non-negative number"),
+        ("police_victims_pornography_2010", "value", "614.5", "whole number"),
+        ("sia_share_obscene", "value", "162", "must not exceed 100"),
+        ("sia_share_obscene", "unit", "percentage", "must be one of"),
+        ("sia_share_obscene", "qualifier", "roughly", "must be one of"),
+        ("ihc_reports_2014", "paragraph", "75", "1-74"),
+        ("ihc_reports_2014", "year", "20144", "1990-2016"),
+        ("ihc_reports_2014", "evidence", "", "must not be empty"),
+    ],
+)
+def test_bad_cell_names_row_and_column(
+    table: pd.DataFrame, fact_id: str, column: str, bad: str, message: str
+) -> None:
+    """A hand-edited bad cell is reported with its file row (header = 1) and column."""
+    index = _row_of(table, fact_id)
+    table.loc[index, column] = bad
+    with pytest.raises(DatasetValidationError) as error:
+        validate_statistics(table, source="edited.csv")
+    text = str(error.value)
+    assert f"edited.csv: row {index + 2}" in text and f"column '{column}'" in text
+    assert message in text
+
+
+def test_duplicate_fact_id(table: pd.DataFrame) -> None:
+    """A duplicated fact_id names both rows."""
+    table.loc[5, "fact_id"] = table.loc[4, "fact_id"]
+    with pytest.raises(DatasetValidationError, match=r"row 7 .*'fact_id': duplicate of row 6"):
+        validate_statistics(table)
+
+
+def test_load_statistics_types() -> None:
+    """load_statistics returns numeric values and nullable integer years."""
+    stats = load_statistics()
+    assert stats["value"].dtype == float
+    assert str(stats["year"].dtype) == "Int64"
+
+
+def test_frictionless_validates_the_package() -> None:
+    """Frictionless validates data/datapackage.json (schema, constraints, hashes)."""
+    report = validate_with_frictionless()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
+def test_frictionless_catches_a_bad_edit(tmp_path: Path) -> None:
+    """A percentage over 100 in a copy of the package is caught by frictionless too."""
+    root = tmp_path / "data"
+    shutil.copytree(paths.DATA_DIR, root)
+    csv = root / "processed" / "report_statistics.csv"
+    text = csv.read_text(encoding="utf-8").replace(",96,percent,", ",196,percent,", 1)
+    csv.write_text(text, encoding="utf-8")
+    report = validate_with_frictionless(root / "datapackage.json")
+    assert not report.valid
+    errors = report.flatten(["type"])
+    assert ["constraint-error"] in errors or ["hash-count"] in errors
+
+
+def test_package_records_source_hash() -> None:
+    """The data package cites the source and records its SHA-256."""
+    descriptor = json.loads(paths.DATAPACKAGE.read_text(encoding="utf-8"))
+    source = descriptor["sources"][0]
+    assert source["sha256"] == paths.RAW_REPORT_SHA256
+    assert "A/HRC/31/58/Add.1" in source["title"]
+    for resource in descriptor["resources"]:
+        for field in resource["schema"]["fields"]:
+            assert field["description"], (resource["name"], field["name"])
