@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -243,3 +244,70 @@ def load(path: str | None = None) -> pd.DataFrame:
         The typed table (see :func:`analysis.validate.load_statistics`).
     """
     return load_statistics(paths.STATISTICS_CSV if not path else paths.ROOT / path)
+
+
+def load_table(path: str | Path) -> pd.DataFrame:
+    """Read one of the processed tables (audit, cross-checks...) as strings.
+
+    Args:
+        path: The CSV file.
+
+    Returns:
+        The table, every column as text, empty cells as ``""``.
+    """
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def topic_summary(statistics: pd.DataFrame) -> pd.DataFrame:
+    """How many figures each topic has, in which paragraphs and units.
+
+    Returns:
+        Columns ``topic``, ``figures``, ``paragraphs`` (e.g. ``"38, 41"``), ``units``;
+        topics in order of first appearance in the report.
+    """
+    rows = []
+    for topic, part in statistics.groupby("topic", sort=False):
+        rows.append(
+            {
+                "topic": topic,
+                "figures": len(part),
+                "paragraphs": ", ".join(str(p) for p in sorted(part["paragraph"].unique())),
+                "units": ", ".join(sorted(part["unit"].unique())),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def figures_by_paragraph(statistics: pd.DataFrame) -> pd.DataFrame:
+    """Number of figures per paragraph (footnote figures counted at the citing paragraph).
+
+    Returns:
+        Columns ``paragraph`` (label such as ``"para. 38"``), ``figures``, ``in_footnotes``.
+    """
+    grouped = statistics.assign(in_footnote=statistics["footnote"].notna()).groupby(
+        "paragraph", sort=True
+    )
+    return pd.DataFrame(
+        {
+            "paragraph": [f"para. {p}" for p in grouped.size().index],
+            "figures": grouped.size().to_numpy(),
+            "in_footnotes": grouped["in_footnote"].sum().to_numpy().astype(int),
+        }
+    )
+
+
+def check_years(frame: pd.DataFrame, **years: int) -> None:
+    """Check that year parameters name years present in a view.
+
+    Args:
+        frame: A view with a ``year`` column.
+        **years: Parameter name -> year, e.g. ``baseline_year=2010``.
+
+    Raises:
+        ValueError: A year the view has no data for; the message names the parameter, the
+            value and the available years.
+    """
+    available = sorted(int(y) for y in frame["year"].unique())
+    for name, year in years.items():
+        if year not in available:
+            raise ValueError(f"{name}={year!r}: the report gives figures for {available} only")

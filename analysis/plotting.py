@@ -1,0 +1,231 @@
+"""Chart functions for the notebooks (the theme is in :mod:`analysis.figures`).
+
+Each function takes a tidy frame, draws one chart in the compendium's theme and returns the
+figure; :func:`analysis.figures.save_figure` then writes it with its data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis.figures import GREY, PALETTE, apply_theme, source_note
+
+
+def grouped_bars(
+    data: pd.DataFrame,
+    x: str,
+    group: str,
+    value: str,
+    *,
+    title: str,
+    ylabel: str,
+    source: str,
+    note: str = "",
+    lower: str | None = None,
+    upper: str | None = None,
+) -> Figure:
+    """Vertical bars of ``value`` by ``x`` (categories) and ``group`` (side by side).
+
+    Args:
+        data: Tidy frame with columns ``x``, ``group``, ``value`` (and optional interval
+            columns ``lower``/``upper`` drawn as error bars).
+        x: Column on the horizontal axis (e.g. offence).
+        group: Column distinguishing the bars of one category (e.g. year).
+        value: Column of bar heights.
+        title: Chart title.
+        ylabel: Axis label, with the unit.
+        source: Where in the report, for the source note (e.g. ``"para. 38"``).
+        note: Further remark for the source note.
+        lower: Column of lower interval limits, if any.
+        upper: Column of upper interval limits, if any.
+
+    Returns:
+        The figure.
+    """
+    apply_theme()
+    categories = list(dict.fromkeys(data[x]))
+    groups = list(dict.fromkeys(data[group]))
+    width = 0.8 / len(groups)
+    fig, ax = plt.subplots()
+    positions = np.arange(len(categories))
+    for index, name in enumerate(groups):
+        part = data[data[group] == name].set_index(x).reindex(categories)
+        offsets = positions - 0.4 + width * (index + 0.5)
+        errors = None
+        if lower and upper:
+            errors = np.vstack([part[value] - part[lower], part[upper] - part[value]])
+        bars = ax.bar(offsets, part[value], width * 0.92, label=str(name),
+                      color=PALETTE[index % len(PALETTE)], yerr=errors, capsize=3,
+                      error_kw={"elinewidth": 1, "ecolor": "#333333"})
+        ax.bar_label(bars, labels=[f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+                                   for v in part[value]], padding=2, fontsize=9)
+    ax.set_xticks(positions, [str(c) for c in categories])
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(title=group.replace("_", " "), ncols=len(groups), loc="upper left",
+              bbox_to_anchor=(0, -0.1))
+    ax.margins(y=0.15)
+    source_note(fig, source, note)
+    return fig
+
+
+def horizontal_bars(
+    data: pd.DataFrame,
+    label: str,
+    value: str,
+    *,
+    title: str,
+    xlabel: str,
+    source: str,
+    note: str = "",
+    highlight: Sequence[bool] | None = None,
+    value_format: str = "{:,.0f}",
+) -> Figure:
+    """Horizontal bars, one per row, top to bottom in the frame's order.
+
+    Args:
+        data: Frame with ``label`` and ``value`` columns.
+        label: Column of bar labels.
+        value: Column of bar lengths.
+        title: Chart title.
+        xlabel: Axis label, with the unit.
+        source: Where in the report.
+        note: Further remark for the source note.
+        highlight: Per row, whether to draw in grey (e.g. derived "not stated" rows).
+        value_format: Format of the value labels.
+
+    Returns:
+        The figure.
+    """
+    apply_theme()
+    height = max(2.2, 0.45 * len(data) + 1.2)
+    fig, ax = plt.subplots(figsize=(7.0, height))
+    colours = [GREY if (highlight is not None and highlight[i]) else PALETTE[0]
+               for i in range(len(data))]
+    positions = np.arange(len(data))[::-1]
+    bars = ax.barh(positions, data[value], color=colours, height=0.65)
+    ax.bar_label(bars, labels=[value_format.format(v) for v in data[value]], padding=3,
+                 fontsize=9)
+    ax.set_yticks(positions, [str(v) for v in data[label]])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    ax.margins(x=0.18)
+    source_note(fig, source, note)
+    return fig
+
+
+def interval_plot(
+    data: pd.DataFrame,
+    label: str,
+    *,
+    title: str,
+    xlabel: str,
+    source: str,
+    note: str = "",
+    reference: float | None = None,
+    log_scale: bool = False,
+    colour_by: str | None = None,
+) -> Figure:
+    """Point estimates with confidence intervals, one row per estimate (a forest plot).
+
+    Args:
+        data: Frame with ``label``, ``estimate``, ``ci_low``, ``ci_high`` columns.
+        label: Column of row labels.
+        title: Chart title.
+        xlabel: Axis label (what the estimate is, with its unit).
+        source: Where in the report.
+        note: Further remark (e.g. the model and confidence level).
+        reference: Draw a vertical reference line here (1 for ratios, 0.5 for majorities).
+        log_scale: Use a log axis (for ratios).
+        colour_by: Column whose categories choose the marker colour (e.g. verdict).
+
+    Returns:
+        The figure.
+    """
+    apply_theme()
+    height = max(2.4, 0.5 * len(data) + 1.3)
+    fig, ax = plt.subplots(figsize=(7.5, height))
+    positions = np.arange(len(data))[::-1]
+    categories = list(dict.fromkeys(data[colour_by])) if colour_by else [None]
+    for index, category in enumerate(categories):
+        mask = (data[colour_by] == category).to_numpy() if colour_by else np.ones(len(data),
+                                                                                  bool)
+        part = data[mask]
+        ax.errorbar(
+            part["estimate"], positions[mask],
+            xerr=np.vstack([part["estimate"] - part["ci_low"],
+                            part["ci_high"] - part["estimate"]]),
+            fmt="o", color=PALETTE[index % len(PALETTE)], ecolor=PALETTE[index % len(PALETTE)],
+            capsize=3, label=str(category) if colour_by else None,
+        )
+    if reference is not None:
+        ax.axvline(reference, color=GREY, linestyle="--", linewidth=1)
+    if log_scale:
+        ax.set_xscale("log")
+    ax.set_yticks(positions, [str(v) for v in data[label]])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    if colour_by:
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12 - 0.6 / height),
+                  ncols=len(categories))
+    source_note(fig, source, note)
+    return fig
+
+
+def stacked_share(
+    data: pd.DataFrame,
+    label: str,
+    share: str,
+    *,
+    title: str,
+    source: str,
+    note: str = "",
+    remainder: str | None = "is_remainder",
+) -> Figure:
+    """One 100 % bar split into shares, with an explicit grey remainder.
+
+    Args:
+        data: Frame with ``label`` and ``share`` (a percentage) columns, and a boolean
+            ``remainder`` column marking the "not stated" part.
+        label: Column of part names.
+        share: Column of percentages (0-100).
+        title: Chart title.
+        source: Where in the report.
+        note: Further remark.
+        remainder: Column marking remainder rows (drawn grey), or ``None``.
+
+    Returns:
+        The figure.
+    """
+    apply_theme()
+    fig, ax = plt.subplots(figsize=(7.0, 2.4))
+    left = 0.0
+    colour_index = 0
+    for row in data.itertuples(index=False):
+        is_rest = bool(getattr(row, remainder)) if remainder else False
+        colour = GREY if is_rest else PALETTE[colour_index % len(PALETTE)]
+        colour_index += 0 if is_rest else 1
+        width = float(getattr(row, share))
+        ax.barh([0], [width], left=left, color=colour, height=0.6,
+                label=f"{getattr(row, label)} ({width:g} %)")
+        if width >= 4:
+            ax.text(left + width / 2, 0, f"{width:g} %", ha="center", va="center",
+                    color="white", fontsize=9, fontweight="bold")
+        left += width
+    ax.set_xlim(0, 100)
+    ax.set_yticks([])
+    ax.set_xlabel("Per cent of the whole")
+    ax.set_title(title)
+    ax.grid(visible=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.35), ncols=2)
+    source_note(fig, source, note)
+    return fig
