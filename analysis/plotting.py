@@ -67,9 +67,8 @@ def grouped_bars(
     ax.set_xticks(positions, [str(c) for c in categories])
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(title=group.replace("_", " "), ncols=len(groups), loc="upper left",
-              bbox_to_anchor=(0, -0.1))
-    ax.margins(y=0.15)
+    ax.legend(title=group.replace("_", " "), ncols=len(groups), loc="upper right")
+    ax.margins(y=0.25)
     source_note(fig, source, note)
     return fig
 
@@ -175,8 +174,7 @@ def interval_plot(
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
     if colour_by:
-        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12 - 0.6 / height),
-                  ncols=len(categories))
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title=colour_by)
     source_note(fig, source, note)
     return fig
 
@@ -226,6 +224,6 @@ def stacked_share(
     ax.set_xlabel("Per cent of the whole")
     ax.set_title(title)
     ax.grid(visible=False)
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.35), ncols=2)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     source_note(fig, source, note)
     return fig
