@@ -295,15 +295,15 @@ def statistics_for_csv(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_value(value: Any) -> str:
-    """Format a number for CSV: whole numbers without a decimal point, others as printed.
+    """Format a cell for CSV: whole numbers without a decimal point, missing as empty.
 
     Args:
-        value: An int, a float or an empty string.
+        value: An int, a float, a string, ``None``, NaN or ``pd.NA``.
 
     Returns:
         E.g. ``"746"``, ``"86.8"``, ``""``.
     """
-    if value == "" or value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

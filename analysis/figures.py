@@ -102,7 +102,7 @@ def parse_formats(formats: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def source_note(fig: Figure, paragraphs: str, extra: str = "") -> None:
-    """Add the source note under a figure.
+    """Add the source note under a figure's (first) axes, clear of its tick labels.
 
     Args:
         fig: The figure.
@@ -112,8 +112,11 @@ def source_note(fig: Figure, paragraphs: str, extra: str = "") -> None:
     text = f"Source: {SOURCE}, {paragraphs}."
     if extra:
         text += f" {extra}"
-    fig.text(0.0, -0.02, text, ha="left", va="top", fontsize=8.5, color="#444444",
-             wrap=True)
+    fig.axes[0].annotate(
+        text, xy=(0, 0), xycoords="axes fraction", xytext=(0, -48),
+        textcoords="offset points", ha="left", va="top", fontsize=8.5, color="#444444",
+        wrap=True,
+    )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from analysis.figures import GREY, PALETTE, apply_theme, source_note
 
@@ -168,6 +169,8 @@ def interval_plot(
         ax.axvline(reference, color=GREY, linestyle="--", linewidth=1)
     if log_scale:
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.set_yticks(positions, [str(v) for v in data[label]])
     ax.set_xlabel(xlabel)
     ax.set_title(title)
@@ -214,9 +217,9 @@ def stacked_share(
         colour_index += 0 if is_rest else 1
         width = float(getattr(row, share))
         ax.barh([0], [width], left=left, color=colour, height=0.6,
-                label=f"{getattr(row, label)} ({width:g} %)")
+                label=f"{getattr(row, label)} ({width:.3g} %)")
         if width >= 4:
-            ax.text(left + width / 2, 0, f"{width:g} %", ha="center", va="center",
+            ax.text(left + width / 2, 0, f"{width:.3g} %", ha="center", va="center",
                     color="white", fontsize=9, fontweight="bold")
         left += width
     ax.set_xlim(0, 100)
