@@ -1,0 +1,633 @@
+"""Poisson rates: rate ratios, rates per population, and differences of trends.
+
+The counts the Special Rapporteur's report quotes (e.g. police-registered child
+victims of child pornography, 614 in 2010 and 746 in 2014) are modelled as Poisson
+counts. Three questions are answered here:
+
+* :func:`compare_poisson_counts` -- how much did a count change between two
+  periods (or differ between two groups)? A rate ratio with confidence interval
+  and test, from :mod:`statsmodels.stats.rates`.
+* :func:`rate_per_population` -- how many per 100,000 children? A rate with an
+  exact (Garwood) Poisson interval by default.
+* :func:`compare_trends` -- did one category move differently from another
+  between two periods? A ratio of rate ratios from a log-linear Poisson model,
+  cross-checked with the likelihood-ratio (G) and Pearson chi-square tests of
+  the 2x2 table.
+
+All functions validate their inputs and return an :class:`~analysis.estimates.Estimate`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+from scipy import optimize, stats
+from statsmodels.stats import rates as sm_rates
+from statsmodels.stats.proportion import proportion_confint
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+from analysis.estimates import (
+    Estimate,
+    check_conf_level,
+    check_count,
+    check_count_within,
+    check_positive,
+)
+
+__all__ = [
+    "RATE_METHODS",
+    "RATIO_METHODS",
+    "compare_poisson_counts",
+    "compare_trends",
+    "rate_per_population",
+]
+
+# name -> (statsmodels test method, interval, description of the interval)
+# interval: a statsmodels ``confint_poisson_2indep`` method, or one of the
+# conditional-binomial intervals computed here ("cond-exact", "cond-midp").
+_RATIO_METHODS: dict[str, tuple[str, str, str]] = {
+    "score": (
+        "score",
+        "score",
+        "score test; CI: score (statsmodels confint_poisson_2indep, method='score', "
+        "limits polished by root-finding on statsmodels' score test)",
+    ),
+    "wald": (
+        "wald-log",
+        "wald-log",
+        "Wald test of the log rate ratio; CI: Wald on the log scale, SE = sqrt(1/count1 + "
+        "1/count2) (statsmodels confint_poisson_2indep, method='wald-log')",
+    ),
+    "score-log": (
+        "score-log",
+        "score-log",
+        "score test of the log rate ratio; CI: inverted log-score test (statsmodels "
+        "confint_poisson_2indep, method='score-log', limits polished by root-finding on "
+        "statsmodels' log-score test)",
+    ),
+    "exact-cond": (
+        "exact-cond",
+        "cond-exact",
+        "exact conditional binomial test (two-sided, minimum likelihood); CI: "
+        "Clopper-Pearson interval of the conditional binomial proportion, transformed "
+        "to the rate ratio",
+    ),
+    "cond-midp": (
+        "cond-midp",
+        "cond-midp",
+        "mid-p conditional binomial test; CI: central mid-p interval of the conditional "
+        "binomial proportion, transformed to the rate ratio",
+    ),
+}
+_RATIO_ALIASES: dict[str, str] = {"wald-log": "wald", "exact": "exact-cond", "midp": "cond-midp"}
+_EXACT_RATIO_METHODS = frozenset({"exact-cond", "cond-midp"})
+_POLISHED_INTERVALS = frozenset({"score", "score-log"})
+
+#: Methods accepted by :func:`compare_poisson_counts` (aliases: ``"wald-log"`` for
+#: ``"wald"``, ``"exact"`` for ``"exact-cond"``, ``"midp"`` for ``"cond-midp"``).
+RATIO_METHODS: tuple[str, ...] = tuple(_RATIO_METHODS)
+
+# name -> (statsmodels confint_poisson method, description)
+_RATE_METHODS: dict[str, tuple[str, str]] = {
+    "exact": (
+        "exact-c",
+        "exact Poisson interval (Garwood, chi-square based; statsmodels confint_poisson, "
+        "method='exact-c')",
+    ),
+    "score": (
+        "score",
+        "score interval (statsmodels confint_poisson, method='score')",
+    ),
+    "wald": (
+        "wald",
+        "Wald interval, lower limit truncated at 0 (statsmodels confint_poisson, method='wald')",
+    ),
+}
+_RATE_ALIASES: dict[str, str] = {"garwood": "exact", "exact-c": "exact"}
+
+#: Methods accepted by :func:`rate_per_population` (aliases: ``"garwood"``,
+#: ``"exact-c"`` for ``"exact"``).
+RATE_METHODS: tuple[str, ...] = tuple(_RATE_METHODS)
+
+
+def _resolve(method: object, known: Mapping[str, object], aliases: Mapping[str, str]) -> str:
+    if isinstance(method, str):
+        key = method.strip().lower()
+        key = aliases.get(key, key)
+        if key in known:
+            return key
+    choices = ", ".join(repr(name) for name in known)
+    raise ValueError(f"method must be one of {choices}, got {method!r}")
+
+
+def _binomial_midp_limits(successes: int, trials: int, alpha: float) -> tuple[float, float]:
+    """Central mid-p confidence limits for a binomial proportion.
+
+    Each limit solves ``P(more extreme) + P(observed) / 2 = alpha / 2``.
+    """
+    lower = 0.0
+    upper = 1.0
+    if successes > 0:
+
+        def upper_tail(p: float) -> float:
+            return (
+                stats.binom.sf(successes, trials, p)
+                + 0.5 * stats.binom.pmf(successes, trials, p)
+                - alpha / 2
+            )
+
+        lower = optimize.brentq(upper_tail, 0.0, 1.0, xtol=1e-15, rtol=1e-13)
+    if successes < trials:
+
+        def lower_tail(p: float) -> float:
+            return (
+                stats.binom.cdf(successes - 1, trials, p)
+                + 0.5 * stats.binom.pmf(successes, trials, p)
+                - alpha / 2
+            )
+
+        upper = optimize.brentq(lower_tail, 0.0, 1.0, xtol=1e-15, rtol=1e-13)
+    return float(lower), float(upper)
+
+
+_MARCH_STEP = 0.05  # log-ratio step when searching for a confidence limit
+_MARCH_LIMIT = 60.0  # give up this far (in log units) from the estimate
+
+
+def _march_to_limit(
+    excess: Callable[[float], float], centre: float, direction: float
+) -> tuple[float, float] | None:
+    """Bracket the confidence limit nearest the estimate on one side, or None.
+
+    The p-value is 1 at the estimate and, for the score test, falls monotonically
+    towards 0 on each side; for the log-score test it falls and then rises back
+    towards 1. Walking outward in small steps finds the first crossing of alpha;
+    if the p-value starts rising before it crosses, no limit exists.
+    """
+    previous, previous_excess = centre, excess(centre)
+    position = centre + direction * _MARCH_STEP
+    while abs(position - centre) <= _MARCH_LIMIT:
+        current_excess = excess(position)
+        if current_excess < 0:
+            return previous, position
+        if current_excess > previous_excess:
+            return None
+        previous, previous_excess = position, current_excess
+        position += direction * _MARCH_STEP
+    return None
+
+
+def _polish_limits(
+    count1: int,
+    exposure1: float,
+    count2: int,
+    exposure2: float,
+    alpha: float,
+    method: str,
+    hints: tuple[float, float],
+) -> tuple[float | None, float | None]:
+    """Solve ``p(r) = alpha`` on both sides of the estimate by bracketed root-finding.
+
+    Counts and exposures are in statsmodels' order (ratio = rate1 / rate2); the
+    p-value is statsmodels' ``test_poisson_2indep`` with ``method``. Each limit
+    is the crossing nearest the estimate. ``hints`` (statsmodels' limits) are
+    used when a small bracket around them shows the right sign change; else the
+    limit is searched for from the estimate outward. A side without a crossing
+    gives None.
+    """
+
+    def excess(log_ratio: float) -> float:
+        result = sm_rates.test_poisson_2indep(
+            count1,
+            exposure1,
+            count2,
+            exposure2,
+            value=math.exp(log_ratio),
+            method=method,
+            compare="ratio",
+        )
+        return float(result.pvalue) - alpha
+
+    centre = math.log((count1 / exposure1) / (count2 / exposure2))
+    limits: list[float | None] = []
+    for direction, hint in zip((-1.0, 1.0), hints, strict=True):
+        bracket: tuple[float, float] | None = None
+        if math.isfinite(hint) and hint > 0:
+            inner = math.log(hint) - direction * 1e-3
+            outer = math.log(hint) + direction * 1e-3
+            if direction * (inner - centre) > 0 and excess(inner) > 0 > excess(outer):
+                bracket = (inner, outer)
+        if bracket is None:
+            bracket = _march_to_limit(excess, centre, direction)
+        if bracket is None:
+            limits.append(None)
+            continue
+        low, high = sorted(bracket)
+        limits.append(math.exp(optimize.brentq(excess, low, high, xtol=1e-14, rtol=1e-14)))
+    return limits[0], limits[1]
+
+
+def _odds_to_ratio(p: float, exposure1: float, exposure2: float) -> float:
+    """Map the conditional proportion count2/(count1+count2) to the rate ratio."""
+    if p >= 1.0:
+        return math.inf
+    return p / (1.0 - p) * exposure1 / exposure2
+
+
+def compare_poisson_counts(
+    count1: int,
+    count2: int,
+    exposure1: float = 1.0,
+    exposure2: float = 1.0,
+    *,
+    conf_level: float = 0.95,
+    method: str = "score",
+) -> Estimate:
+    """Compare two Poisson counts as a rate ratio of group 2 versus baseline group 1.
+
+    The rate ratio is ``(count2 / exposure2) / (count1 / exposure1)``. Test and
+    interval come from :func:`statsmodels.stats.rates.test_poisson_2indep` and
+    :func:`~statsmodels.stats.rates.confint_poisson_2indep` (``compare="ratio"``,
+    method passed explicitly, group 2 passed as statsmodels' first sample). The
+    null hypothesis is equal rates.
+
+    The ``method`` argument chooses test and interval:
+
+    * ``"score"`` (default): score test and score interval. statsmodels inverts
+      the test with a Nelder-Mead search started from a 95% interval, which can
+      be imprecise (relative errors up to ~1e-4 for small ratios) or even return
+      the limits swapped (e.g. 10000 vs 10000 at 90%), so its limits are used as
+      starting values and polished by bracketed root-finding on
+      statsmodels' score test p-value.
+    * ``"score-log"``: score test and interval of the log rate ratio (Gu et al.
+      2008, W4A), polished the same way. Its p-value returns towards 1 for
+      extreme ratios, so for small counts the test may reject no ratio on one
+      side; then no interval exists and a ValueError suggests ``"exact-cond"``.
+    * ``"wald"`` (alias ``"wald-log"``): Wald test and interval on the log scale,
+      SE = sqrt(1/count1 + 1/count2). (statsmodels' ``test_poisson_2indep``
+      ``method="wald"`` is a different, ratio-scale statistic for which
+      ``confint_poisson_2indep`` has no interval, so it is not offered.)
+    * ``"exact-cond"`` and ``"cond-midp"``: exact (and mid-p) conditional test,
+      which treats count2 given count1 + count2 as binomial; statsmodels has no
+      interval for these, so the Clopper-Pearson (respectively mid-p) interval
+      of that binomial proportion is mapped to the rate-ratio scale. The
+      two-sided p-value is the minimum-likelihood one while the interval is
+      central, so in rare borderline cases they can disagree about 1.
+
+    The asymptotic methods need both counts positive. The exact methods accept
+    one zero count (rate ratio 0 or infinity, with a one-sided-open interval).
+
+    Args:
+        count1: Events in the baseline group (e.g. the earlier year).
+        count2: Events in the comparison group (e.g. the later year).
+        exposure1: Exposure (persons, person-years) of group 1; 1 for plain counts.
+        exposure2: Exposure of group 2.
+        conf_level: Confidence level of the interval, in (0, 1).
+        method: One of :data:`RATIO_METHODS` (or an alias).
+
+    Returns:
+        An :class:`~analysis.estimates.Estimate` with metric ``"rate_ratio"``;
+        ``extra`` holds ``rate1``, ``rate2``, ``percent_change`` (100 x (ratio - 1))
+        with its interval ``percent_change_ci_low``/``_high``, and the test
+        ``statistic`` (NaN for the exact methods).
+
+    Raises:
+        ValueError: For negative or non-integer counts, both counts zero, a zero
+            count with an asymptotic method, counts too small for ``"score-log"``,
+            non-positive exposures, a confidence level outside (0, 1), or an
+            unknown method.
+
+    Example:
+        Police-registered child victims of child prostitution, 741 (2010) and
+        466 (2014):
+
+        >>> e = compare_poisson_counts(741, 466)
+        >>> round(e.estimate, 3), round(e.extra["percent_change"], 1)
+        (0.629, -37.1)
+        >>> e.p_value < 1e-10
+        True
+    """
+    c1 = check_count(count1, "count1")
+    c2 = check_count(count2, "count2")
+    e1 = check_positive(exposure1, "exposure1")
+    e2 = check_positive(exposure2, "exposure2")
+    level = check_conf_level(conf_level)
+    key = _resolve(method, _RATIO_METHODS, _RATIO_ALIASES)
+    if c1 == 0 and c2 == 0:
+        raise ValueError("count1 and count2 must not both be 0, got count1=0, count2=0")
+    if key not in _EXACT_RATIO_METHODS:
+        for name, value in (("count1", c1), ("count2", c2)):
+            if value == 0:
+                raise ValueError(
+                    f"{name} must be positive for method={key!r} (use method='exact-cond' "
+                    f"for a zero count), got {value}"
+                )
+    test_method, interval, description = _RATIO_METHODS[key]
+    alpha = 1.0 - level
+    rate1, rate2 = c1 / e1, c2 / e2
+    ratio = rate2 / rate1 if c1 > 0 else math.inf
+
+    # statsmodels compares rate1 / rate2 of *its* first sample against the second,
+    # so group 2 goes first. A zero baseline count makes statsmodels divide by zero
+    # when it stores the observed ratio (an expected infinity, not an error).
+    with np.errstate(divide="ignore") if c1 == 0 else contextlib.nullcontext():
+        result = sm_rates.test_poisson_2indep(c2, e2, c1, e1, method=test_method, compare="ratio")
+    p_value = float(result.pvalue)
+    statistic = float(result.statistic)
+
+    if interval == "cond-exact":
+        p_low, p_high = proportion_confint(c2, c1 + c2, alpha=alpha, method="beta")
+        ci_low = _odds_to_ratio(float(p_low), e1, e2) if c2 > 0 else 0.0
+        ci_high = _odds_to_ratio(float(p_high), e1, e2) if c1 > 0 else math.inf
+    elif interval == "cond-midp":
+        p_low, p_high = _binomial_midp_limits(c2, c1 + c2, alpha)
+        ci_low = _odds_to_ratio(p_low, e1, e2)
+        ci_high = _odds_to_ratio(p_high, e1, e2)
+    else:
+        # statsmodels' Nelder-Mead inversion probes ratios <= 0 (sqrt or log of a
+        # non-positive number); those probes are its business, the limits are polished.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            low, high = sm_rates.confint_poisson_2indep(
+                c2, e2, c1, e1, method=interval, compare="ratio", alpha=alpha
+            )
+        if interval in _POLISHED_INTERVALS:
+            polished = _polish_limits(c2, e2, c1, e1, alpha, test_method, (float(low), float(high)))
+            if polished[0] is None or polished[1] is None:
+                raise ValueError(
+                    f"count1 and count2 are too small for method={key!r} at conf_level="
+                    f"{level:g} (the test rejects no ratio on one side; use "
+                    f"method='exact-cond'), got count1={c1}, count2={c2}"
+                )
+            ci_low, ci_high = polished
+        else:
+            ci_low, ci_high = float(low), float(high)
+
+    return Estimate(
+        metric="rate_ratio",
+        estimate=ratio,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        conf_level=level,
+        p_value=p_value,
+        method=f"Poisson rate ratio (group 2 vs group 1), {description}",
+        inputs={"count1": c1, "count2": c2, "exposure1": e1, "exposure2": e2},
+        extra={
+            "rate1": rate1,
+            "rate2": rate2,
+            "percent_change": 100.0 * (ratio - 1.0),
+            "percent_change_ci_low": 100.0 * (ci_low - 1.0),
+            "percent_change_ci_high": 100.0 * (ci_high - 1.0),
+            "statistic": statistic,
+        },
+    )
+
+
+def _per_label(per: float) -> str:
+    return str(int(per)) if float(per).is_integer() else f"{per:g}"
+
+
+def rate_per_population(
+    count: int,
+    population: float,
+    *,
+    per: float = 100_000,
+    conf_level: float = 0.95,
+    method: str = "exact",
+) -> Estimate:
+    """Rate of events per ``per`` persons, with a Poisson confidence interval.
+
+    Methods (all via :func:`statsmodels.stats.rates.confint_poisson`):
+
+    * ``"exact"`` (default; aliases ``"garwood"``, ``"exact-c"``): the Garwood
+      interval, ``chi2.ppf(alpha/2, 2k)/2`` to ``chi2.ppf(1-alpha/2, 2k+2)/2``
+      events (lower limit 0 when k = 0), divided by the population.
+    * ``"score"``: the score interval.
+    * ``"wald"``: ``k +/- z sqrt(k)`` events, lower limit truncated at 0.
+
+    Args:
+        count: Number of events (e.g. registered child victims), at most ``population``.
+        population: Persons at risk (e.g. the child population), > 0.
+        per: Express the rate per this many persons (default 100,000).
+        conf_level: Confidence level of the interval, in (0, 1).
+        method: One of :data:`RATE_METHODS` (or an alias).
+
+    Returns:
+        An :class:`~analysis.estimates.Estimate` with metric ``"rate_per_<per>"``
+        (e.g. ``"rate_per_100000"``) and ``p_value`` None.
+
+    Raises:
+        ValueError: For a negative or non-integer count, a non-positive
+            population or ``per``, a count larger than the population, a
+            confidence level outside (0, 1), or an unknown method.
+
+    Example:
+        746 registered child victims of child pornography (2014) among
+        20,310,400 children:
+
+        >>> e = rate_per_population(746, 20_310_400)
+        >>> e.metric, round(e.estimate, 2), round(e.ci_low, 2), round(e.ci_high, 2)
+        ('rate_per_100000', 3.67, 3.41, 3.95)
+    """
+    k = check_count(count, "count")
+    n = check_positive(population, "population")
+    scale = check_positive(per, "per")
+    check_count_within(k, n, "count", "population")
+    level = check_conf_level(conf_level)
+    key = _resolve(method, _RATE_METHODS, _RATE_ALIASES)
+    sm_method, description = _RATE_METHODS[key]
+    low, high = sm_rates.confint_poisson(k, n, method=sm_method, alpha=1.0 - level)
+    low, high = max(float(low), 0.0), float(high)
+    if k == 0:
+        low = 0.0
+    return Estimate(
+        metric=f"rate_per_{_per_label(scale)}",
+        estimate=k / n * scale,
+        ci_low=low * scale,
+        ci_high=high * scale,
+        conf_level=level,
+        p_value=None,
+        method=f"Poisson rate per {_per_label(scale)}, {description}",
+        inputs={"count": k, "population": n, "per": scale},
+        extra={},
+    )
+
+
+def _check_pair(value: object, name: str) -> tuple[str, str]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ValueError(f"{name} must be a sequence of 2 labels, got {value!r}")
+    if len(value) != 2:
+        raise ValueError(f"{name} must have length 2, got length {len(value)}: {value!r}")
+    first, second = (str(item) for item in value)
+    if first == second:
+        raise ValueError(f"{name} must hold two distinct labels, got {value!r}")
+    return first, second
+
+
+def _is_expected_fit_warning(message: warnings.WarningMessage) -> bool:
+    """Tell the warnings statsmodels is known to give for a saturated Poisson GLM.
+
+    * ``PerfectSeparationWarning``: the fitted values reproduce the counts exactly
+      (always for the saturated model; also for the additive model when the table
+      has no interaction at all).
+    * NumPy's ``RuntimeWarning`` "divide by zero / invalid value encountered in
+      scalar divide" from the IRLS step's WLS scale, ``ssr / df_resid`` with
+      ``df_resid == 0`` (unused: the Poisson scale is fixed at 1).
+    """
+    if issubclass(message.category, PerfectSeparationWarning):
+        return True
+    return (
+        issubclass(message.category, RuntimeWarning)
+        and "encountered in scalar divide" in str(message.message)
+        and "statsmodels" in Path(message.filename).parts
+    )
+
+
+def compare_trends(
+    count_a1: int,
+    count_a2: int,
+    count_b1: int,
+    count_b2: int,
+    *,
+    conf_level: float = 0.95,
+    labels: Sequence[str] = ("a", "b"),
+    periods: Sequence[str] = ("1", "2"),
+) -> Estimate:
+    """Ratio of rate ratios: did category b change differently from category a?
+
+    Estimates ``(b2 / b1) / (a2 / a1)`` as the exponentiated interaction
+    coefficient of the log-linear Poisson GLM ``count ~ C(period) * C(category)``
+    (statsmodels formula API) fitted to the 2x2 table, with its Wald interval
+    and Wald p-value. The first label of ``labels``/``periods`` is the reference
+    level. The model is saturated (0 residual degrees of freedom); the warnings
+    statsmodels issues for that (division by zero in the scale, "perfect
+    separation") are caught and discarded; any other warning is passed on.
+
+    Cross-checks in ``extra``: the likelihood-ratio (G) test of no interaction
+    (saturated versus additive model, chi-square with 1 df) and Pearson's
+    chi-square test of the 2x2 table without continuity correction
+    (:func:`scipy.stats.chi2_contingency`).
+
+    Args:
+        count_a1: Category a, period 1 (e.g. prostitution victims, 2010).
+        count_a2: Category a, period 2.
+        count_b1: Category b, period 1 (e.g. pornography victims, 2010).
+        count_b2: Category b, period 2.
+        conf_level: Confidence level of the interval, in (0, 1).
+        labels: Names of categories a and b (two distinct labels).
+        periods: Names of periods 1 and 2 (two distinct labels).
+
+    Returns:
+        An :class:`~analysis.estimates.Estimate` with metric
+        ``"ratio_of_rate_ratios"``; ``extra`` holds ``rate_ratio_a``,
+        ``rate_ratio_b``, ``log_estimate``, ``se_log_estimate``,
+        ``lr_statistic``, ``lr_p_value``, ``pearson_chi2`` and ``pearson_p_value``.
+
+    Raises:
+        ValueError: If a count is not a positive integer (a zero cell makes the
+            log-linear estimate infinite), ``labels``/``periods`` do not hold two
+            distinct labels, or the confidence level is outside (0, 1).
+        RuntimeError: If the model fit does not reproduce the closed-form estimate.
+
+    Example:
+        Child prostitution victims 741 -> 466, child pornography 614 -> 746
+        (2010 -> 2014):
+
+        >>> e = compare_trends(741, 466, 614, 746,
+        ...                    labels=("prostitution", "pornography"),
+        ...                    periods=("2010", "2014"))
+        >>> round(e.estimate, 3), round(e.ci_low, 3), round(e.ci_high, 3)
+        (1.932, 1.65, 2.262)
+    """
+    names = ("count_a1", "count_a2", "count_b1", "count_b2")
+    values = (count_a1, count_a2, count_b1, count_b2)
+    a1, a2, b1, b2 = (
+        check_count(value, name, positive=True) for value, name in zip(values, names, strict=True)
+    )
+    level = check_conf_level(conf_level)
+    label_a, label_b = _check_pair(labels, "labels")
+    period_1, period_2 = _check_pair(periods, "periods")
+
+    table = pd.DataFrame(
+        {
+            "count": [a1, a2, b1, b2],
+            "period": pd.Categorical(
+                [period_1, period_2, period_1, period_2], categories=[period_1, period_2]
+            ),
+            "category": pd.Categorical(
+                [label_a, label_a, label_b, label_b], categories=[label_a, label_b]
+            ),
+        }
+    )
+    family = sm.families.Poisson()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        saturated = smf.glm("count ~ C(period) * C(category)", data=table, family=family).fit()
+        additive = smf.glm("count ~ C(period) + C(category)", data=table, family=family).fit()
+        # Read everything needed while the expected warnings are still being caught.
+        names_sat = list(saturated.model.exog_names)
+        log_estimate = float(saturated.params.iloc[-1])
+        se_log = float(saturated.bse.iloc[-1])
+        wald_p = float(saturated.pvalues.iloc[-1])
+        ci_log = saturated.conf_int(alpha=1.0 - level).iloc[-1]
+        llf_saturated = float(saturated.llf)
+        llf_additive = float(additive.llf)
+    for message in caught:
+        if not _is_expected_fit_warning(message):
+            warnings.warn_explicit(
+                message.message, message.category, message.filename, message.lineno
+            )
+
+    closed_form = math.log((b2 * a1) / (b1 * a2))
+    if ":" not in names_sat[-1] or not math.isclose(
+        log_estimate, closed_form, rel_tol=1e-6, abs_tol=1e-8
+    ):
+        raise RuntimeError(
+            f"Poisson GLM interaction {names_sat[-1]!r} = {log_estimate!r} does not match "
+            f"the closed-form log ratio of rate ratios {closed_form!r}"
+        )
+
+    lr_statistic = max(2.0 * (llf_saturated - llf_additive), 0.0)
+    lr_p_value = float(stats.chi2.sf(lr_statistic, df=1))
+    pearson = stats.chi2_contingency([[a1, a2], [b1, b2]], correction=False)
+
+    return Estimate(
+        metric="ratio_of_rate_ratios",
+        estimate=math.exp(log_estimate),
+        ci_low=math.exp(float(ci_log.iloc[0])),
+        ci_high=math.exp(float(ci_log.iloc[1])),
+        conf_level=level,
+        p_value=wald_p,
+        method=(
+            f"Ratio of rate ratios ({label_b} vs {label_a}, {period_2} vs {period_1}): "
+            "exponentiated interaction of the Poisson GLM count ~ C(period) * C(category) "
+            "(statsmodels, log link); Wald CI and Wald test"
+        ),
+        inputs={
+            "count_a1": a1,
+            "count_a2": a2,
+            "count_b1": b1,
+            "count_b2": b2,
+            "label_a": label_a,
+            "label_b": label_b,
+            "period_1": period_1,
+            "period_2": period_2,
+        },
+        extra={
+            "rate_ratio_a": a2 / a1,
+            "rate_ratio_b": b2 / b1,
+            "log_estimate": log_estimate,
+            "se_log_estimate": se_log,
+            "lr_statistic": lr_statistic,
+            "lr_p_value": lr_p_value,
+            "pearson_chi2": float(pearson.statistic),
+            "pearson_p_value": float(pearson.pvalue),
+        },
+    )
