@@ -6,6 +6,7 @@ figure; :func:`analysis.figures.save_figure` then writes it with its data.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -69,7 +70,7 @@ def grouped_bars(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(title=group.replace("_", " "), ncols=len(groups), loc="upper right")
-    ax.margins(y=0.25)
+    ax.margins(y=0.35)
     source_note(fig, source, note)
     return fig
 
@@ -103,7 +104,7 @@ def horizontal_bars(
         The figure.
     """
     apply_theme()
-    height = max(2.2, 0.45 * len(data) + 1.2)
+    height = max(2.2, 0.6 * len(data) + 1.2)
     fig, ax = plt.subplots(figsize=(7.0, height))
     colours = [GREY if (highlight is not None and highlight[i]) else PALETTE[0]
                for i in range(len(data))]
@@ -111,7 +112,7 @@ def horizontal_bars(
     bars = ax.barh(positions, data[value], color=colours, height=0.65)
     ax.bar_label(bars, labels=[value_format.format(v) for v in data[value]], padding=3,
                  fontsize=9)
-    ax.set_yticks(positions, [str(v) for v in data[label]])
+    ax.set_yticks(positions, [textwrap.fill(str(v), 36) for v in data[label]])
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     ax.grid(axis="y", visible=False)

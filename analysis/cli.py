@@ -1,0 +1,236 @@
+"""Command line of the compendium: ``python -m analysis`` (or ``japan-compendium``).
+
+Commands:
+    extract   Build ``data/processed/`` from the raw report (``analysis.extract.build_all``).
+    run       Execute notebooks with papermill (incremental, parallel, deterministic).
+    list      Show the notebooks and their declared parameters.
+    verify    Re-run everything in a scratch copy and compare every output byte for byte.
+    report    Build the static HTML report in build/site (``analysis.site.main``).
+
+Exit status: 0 success, 1 a notebook failed or outputs differ, 2 a usage error (unknown or
+mistyped parameter, unknown notebook, ...), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from analysis import pipeline
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def get_project() -> pipeline.Project:
+    """Return the project the commands act on (the real one; tests replace this)."""
+    return pipeline.Project.default()
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m analysis``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="Japan 2015 Special Rapporteur report compendium: data, notebooks, figures.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    commands.add_parser(
+        "extract",
+        help="build data/processed/ from the raw report",
+        description=(
+            "Build the processed tables from the raw report (analysis.extract.build_all)."
+        ),
+    )
+
+    run = commands.add_parser(
+        "run",
+        help="execute notebooks with papermill",
+        description=(
+            "Execute notebooks (default: all notebooks/NN-*.ipynb). With default parameters the "
+            "executed notebook replaces notebooks/<name>.ipynb and its outputs go to figures/; "
+            "with any non-default parameter both go to runs/<stem>-<hash>/. Notebooks whose "
+            "inputs and outputs match figures/MANIFEST.json are skipped."
+        ),
+    )
+    run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="notebook path or stem")
+    run.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="set a parameter (numbers inferred as papermill -p does; repeatable)",
+    )
+    run.add_argument(
+        "-f", "--parameters-file", metavar="FILE", help="YAML mapping of parameters (-p wins)"
+    )
+    run.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive,
+        default=None,
+        help=f"notebooks at once (default: number of CPUs, {os.cpu_count()})",
+    )
+    run.add_argument("--force", action="store_true", help="run even if nothing changed")
+
+    listing = commands.add_parser("list", help="list notebooks and their parameters")
+    listing.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
+
+    verify = commands.add_parser(
+        "verify",
+        help="re-run everything in a scratch copy and compare outputs",
+        description=(
+            "Copy the project to a temporary folder, run extract and run --force there and "
+            "compare the SHA-256 of data/processed/*, notebooks/*.ipynb and figures/* with the "
+            "working tree (which is not modified)."
+        ),
+    )
+    verify.add_argument("-j", "--jobs", type=_positive, default=None)
+    verify.add_argument("--keep", action="store_true", help="keep the scratch copy")
+
+    report = commands.add_parser(
+        "report", help="build the static HTML report in build/site (analysis.site)", add_help=False
+    )
+    report.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Run the extraction stage (``analysis.extract.build_all``)."""
+    try:
+        from analysis.extract import build_all
+    except ImportError as exc:
+        _error(f"the extraction stage is not available ({exc})")
+        return EXIT_FAILED
+    written = build_all()
+    project = get_project()
+    for name, path in sorted((written or {}).items()):
+        _say(f"wrote {project.rel(pipeline.Path(path))} ({name})")
+    return EXIT_OK
+
+
+def _parameters(args: argparse.Namespace) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if args.parameters_file:
+        values.update(pipeline.load_parameter_file(args.parameters_file))
+    for name, value in args.parameter:
+        values[name] = pipeline.parse_cli_value(value)
+    return values
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Execute notebooks and print a line per notebook and a summary."""
+    project = get_project()
+    selected = pipeline.resolve_notebooks(project, args.notebooks) if args.notebooks else None
+    if selected is None and not pipeline.discover_notebooks(project):
+        where = project.rel(project.notebooks_dir)
+        _say(f"no notebooks matching {pipeline.NOTEBOOK_GLOB} in {where}/")
+        return EXIT_OK
+    summary = pipeline.run_notebooks(
+        project,
+        selected,
+        _parameters(args),
+        jobs=args.jobs,
+        force=args.force,
+        log=_say,
+    )
+    _say(summary.line())
+    if not summary.ok:
+        for outcome in summary.outcomes:
+            if outcome.status == "failed":
+                _error(f"notebook {outcome.notebook} failed: {outcome.message}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print the notebooks and their declared parameters."""
+    project = get_project()
+    selected = pipeline.resolve_notebooks(project, args.notebooks) if args.notebooks else None
+    text = pipeline.describe_notebooks(project, selected)
+    _say(text or "no notebooks")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Reproduce every output in a scratch copy; exit 1 naming any file that differs."""
+    try:
+        result = pipeline.verify(get_project(), jobs=args.jobs, log=_say, keep=args.keep)
+    except pipeline.PipelineError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    for label, names in (("differs", result.differ), ("missing", result.missing)):
+        for name in names:
+            _say(f"{label}: {name}")
+    for name in result.extra:
+        _say(f"extra:   {name}")
+    if result.ok:
+        _say(f"verify: all {len(result.identical)} outputs reproduced byte for byte")
+        return EXIT_OK
+    bad = len(result.differ) + len(result.missing) + len(result.extra)
+    _say(f"verify: {bad} output(s) not reproduced ({len(result.identical)} identical)")
+    return EXIT_FAILED
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Delegate to ``analysis.site.main(argv)``."""
+    try:
+        from analysis.site import main as report_main
+    except ImportError as exc:
+        _error(f"the report stage is not available ({exc})")
+        return EXIT_FAILED
+    return int(report_main(list(args.args)) or 0)
+
+
+COMMANDS = {
+    "extract": cmd_extract,
+    "run": cmd_run,
+    "list": cmd_list,
+    "verify": cmd_verify,
+    "report": cmd_report,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the command and return its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv[:1] == ["report"]:
+        # argparse's REMAINDER does not capture leading options: hand them over verbatim.
+        args = parser.parse_args(["report"])
+        args.args = argv[1:]
+    else:
+        args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except pipeline.PipelineError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("interrupted; no partial outputs were kept")
+        return EXIT_INTERRUPTED

@@ -1,0 +1,192 @@
+"""Tests of the command line (python -m analysis) on a tiny throwaway project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import types
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis import cli, pipeline
+
+PACKAGE = Path(pipeline.__file__).resolve().parent
+
+NOTEBOOK = [
+    ("code", 'n = 3  # number of points\nlabel = "demo"\noutput_dir = None', ["parameters"]),
+    (
+        "code",
+        "import os\nfrom analysis import paths\n"
+        'divisor = int(os.environ.get("PIPELINE_TEST_DIVISOR", "1"))',
+        [],
+    ),
+    (
+        "code",
+        '(paths.output_dir(output_dir) / "demo.txt").write_text(f"{label} {n / divisor}\\n")\n'
+        "print(n)",
+        [],
+    ),
+]
+
+
+def make_project(root: Path) -> pipeline.Project:
+    """Create a throwaway project with the analysis package and one notebook."""
+    (root / "analysis").mkdir(parents=True)
+    for name in ("__init__.py", "paths.py", "pipeline.py", "cli.py", "__main__.py"):
+        shutil.copy(PACKAGE / name, root / "analysis" / name)
+    (root / "notebooks").mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for index, (_, source, tags) in enumerate(NOTEBOOK):
+        cell = nbformat.v4.new_code_cell(source)
+        cell.id = f"c{index}"
+        cell.metadata.tags = tags
+        nb.cells.append(cell)
+    nbformat.write(nb, root / "notebooks" / "01-demo.ipynb")
+    return pipeline.Project.at(root)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> pipeline.Project:
+    """A throwaway project that has been run once."""
+    project = make_project(tmp_path_factory.mktemp("cli"))
+    assert pipeline.run_notebooks(project, log=lambda line: None).ok
+    return project
+
+
+@pytest.fixture
+def use_project(project, monkeypatch):
+    """Point the CLI at the throwaway project."""
+    monkeypatch.setattr(cli, "get_project", lambda: project)
+    return project
+
+
+def outputs(project: pipeline.Project) -> dict[str, bytes]:
+    """Return the bytes of the canonical outputs."""
+    files = [*project.figures_dir.rglob("*"), *project.notebooks_dir.glob("*.ipynb")]
+    return {str(p): p.read_bytes() for p in files if p.is_file()}
+
+
+def test_unknown_parameter_exits_2_without_traceback(use_project, capsys):
+    """An unknown -p name is a clear error (exit 2) naming notebook, name and accepted names."""
+    assert cli.main(["run", "-p", "points", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "01-demo.ipynb" in err and "'points'" in err and "n, label, output_dir" in err
+    assert "Traceback" not in err
+
+
+def test_mistyped_parameter_exits_2(use_project, capsys):
+    """A -p value of the wrong type names the expected type and the value."""
+    assert cli.main(["run", "-p", "n", "many"]) == 2
+    err = capsys.readouterr().err
+    assert "'n' expects int" in err and "'many'" in err
+
+
+def test_parameter_file_and_precedence(use_project, monkeypatch, tmp_path):
+    """-f reads YAML, -p values are inferred like papermill's and win over -f."""
+    seen = {}
+
+    def fake_run(project, notebooks, parameters, **kwargs):
+        seen.update(parameters=parameters, notebooks=notebooks, **kwargs)
+        return pipeline.RunSummary([], 0.0)
+
+    monkeypatch.setattr(pipeline, "run_notebooks", fake_run)
+    params = tmp_path / "params.yaml"
+    params.write_text("n: 4\nlabel: from-file\n")
+    code = cli.main(["run", "01-demo", "-f", str(params), "-p", "n", "7", "--jobs", "1"])
+    assert code == 0
+    assert seen["parameters"] == {"n": 7, "label": "from-file"}
+    assert seen["notebooks"] == [use_project.notebooks_dir / "01-demo.ipynb"]
+    assert seen["jobs"] == 1 and seen["force"] is False
+
+
+def test_unknown_notebook_exits_2(use_project, capsys):
+    """Naming a notebook that does not exist lists the available ones."""
+    assert cli.main(["run", "99-nope"]) == 2
+    assert "available: 01-demo" in capsys.readouterr().err
+
+
+def test_failure_exits_1_naming_cell_and_exception(use_project, monkeypatch, capsys):
+    """A failing notebook exits 1, names cell and exception, and keeps earlier outputs."""
+    before = outputs(use_project)
+    monkeypatch.setenv("PIPELINE_TEST_DIVISOR", "0")
+    assert cli.main(["run", "--force"]) == 1
+    captured = capsys.readouterr()
+    assert "cell 2 (In [3]) raised ZeroDivisionError: division by zero" in captured.err
+    assert "runs/failed/01-demo.ipynb" in captured.out
+    assert "ran 0, skipped 0, failed 1" in captured.out
+    assert outputs(use_project) == before
+
+
+def test_noop_run_skips_without_heavy_imports(project):
+    """`run` with everything up to date skips, says why, and imports no papermill or pandas."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from analysis import cli, pipeline
+        cli.get_project = lambda: pipeline.Project.at({str(project.root)!r})
+        code = cli.main(["run"])
+        heavy = [m for m in ("papermill", "nbformat", "pandas", "matplotlib") if m in sys.modules]
+        print("heavy:", heavy)
+        sys.exit(code)
+        """
+    )
+    env = dict(os.environ, PYTHONPATH=str(PACKAGE.parent))
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=project.root
+    )
+    assert done.returncode == 0, done.stderr
+    assert "skip  01-demo: inputs unchanged" in done.stdout
+    assert "ran 0, skipped 1, failed 0" in done.stdout
+    assert "heavy: []" in done.stdout
+
+
+def test_list_shows_declared_parameters(use_project, capsys):
+    """`list` prints each notebook with its parameters' type, default and help."""
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "notebooks/01-demo.ipynb" in out
+    assert "n: int = 3  # number of points" in out
+    assert "output_dir: any = None" in out
+
+
+def test_extract_calls_build_all(use_project, monkeypatch, capsys):
+    """`extract` calls analysis.extract.build_all (imported only when the command runs)."""
+    calls = []
+    fake = types.ModuleType("analysis.extract")
+    fake.build_all = lambda: calls.append(1) or {"table": use_project.root / "data/x.csv"}
+    monkeypatch.setitem(sys.modules, "analysis.extract", fake)
+    assert cli.main(["extract"]) == 0
+    assert calls == [1] and "wrote data/x.csv (table)" in capsys.readouterr().out
+
+
+def test_extract_missing_is_a_clear_error(use_project, monkeypatch, capsys):
+    """Without an extraction module `extract` fails with a message, not a traceback."""
+    monkeypatch.setitem(sys.modules, "analysis.extract", None)
+    assert cli.main(["extract"]) == 1
+    assert "extraction stage is not available" in capsys.readouterr().err
+
+
+def test_verify_exit_status_lists_differences(use_project, monkeypatch, capsys):
+    """`verify` exits 0 when everything is reproduced and 1 listing the files that are not."""
+    result = pipeline.VerifyResult(["figures/a.png"], [], [], [])
+    monkeypatch.setattr(pipeline, "verify", lambda *a, **k: result)
+    assert cli.main(["verify"]) == 0
+    assert "all 1 outputs reproduced" in capsys.readouterr().out
+    result = pipeline.VerifyResult([], ["figures/a.png"], ["figures/b.png"], ["figures/c.png"])
+    assert cli.main(["verify"]) == 1
+    out = capsys.readouterr().out
+    assert "differs: figures/a.png" in out and "missing: figures/b.png" in out
+    assert "extra:   figures/c.png" in out
+
+
+def test_bad_jobs_is_a_usage_error(capsys):
+    """--jobs must be a positive whole number (argparse exits 2)."""
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["run", "--jobs", "0"])
+    assert caught.value.code == 2

@@ -1,0 +1,330 @@
+"""Tests of analysis.pipeline on a tiny throwaway project (two small notebooks)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis import pipeline
+from analysis.pipeline import ParameterError, Project
+
+pytestmark = pytest.mark.slow
+
+PACKAGE = Path(pipeline.__file__).resolve().parent
+
+STUB_EXTRACT = '''"""Stub extraction stage of the test project."""
+
+from analysis import paths
+
+
+def build_all():
+    """Write the one processed table of the test project."""
+    paths.PROCESSED_DIR.mkdir(parents=True, exist_ok=True)
+    out = paths.PROCESSED_DIR / "table.csv"
+    out.write_text(TABLE)
+    return {"table": out}
+
+
+TABLE = "year,victims\\n2010,614\\n2014,741\\n"
+'''
+TABLE = "year,victims\n2010,614\n2014,741\n"
+
+ALPHA = [
+    ("markdown", "# Alpha", []),
+    (
+        "code",
+        'n = 3  # number of points\nlabel = "alpha"  # chart title\noutput_dir = None',
+        ["parameters"],
+    ),
+    (
+        "code",
+        'import matplotlib\nmatplotlib.use("Agg")\nimport matplotlib.pyplot as plt\n'
+        "from analysis import paths",
+        [],
+    ),
+    (
+        "code",
+        "fig, ax = plt.subplots(figsize=(2, 2))\nax.plot(range(n))\nax.set_title(label)\n"
+        'fig.savefig(paths.output_dir(output_dir) / "alpha.png")\nprint(f"{label}: {n} points")',
+        [],
+    ),
+]
+BETA = [
+    ("markdown", "# Beta", []),
+    ("code", "scale = 1.5  # multiplier\noutput_dir = None", ["parameters"]),
+    (
+        "code",
+        "import os\nfrom analysis import paths\nout = paths.output_dir(output_dir)\n"
+        'divisor = int(os.environ.get("PIPELINE_TEST_DIVISOR", "1"))',
+        [],
+    ),
+    (
+        "code",
+        "rows = [(i, i * scale / divisor) for i in range(3)]\n"
+        '(out / "beta.csv").write_text("".join(f"{i},{v}\\n" for i, v in rows))\n'
+        'if os.environ.get("PIPELINE_TEST_EXTRA"):\n'
+        '    (out / "extra.txt").write_text("extra\\n")\n'
+        "rows",
+        [],
+    ),
+]
+
+
+def write_notebook(path: Path, cells: list[tuple[str, str, list[str]]]) -> None:
+    """Write a small notebook with deterministic cell ids."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for index, (kind, source, tags) in enumerate(cells):
+        maker = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+        cell = maker(source)
+        cell.id = f"c{index}"
+        if tags:
+            cell.metadata.tags = tags
+        nb.cells.append(cell)
+    nbformat.write(nb, path)
+
+
+def make_project(root: Path) -> Project:
+    """Create a throwaway compendium: the analysis package, a stub extract, two notebooks."""
+    (root / "analysis").mkdir(parents=True)
+    for name in ("__init__.py", "paths.py", "pipeline.py", "cli.py", "__main__.py"):
+        shutil.copy(PACKAGE / name, root / "analysis" / name)
+    (root / "analysis" / "extract.py").write_text(STUB_EXTRACT)
+    (root / "requirements.lock").write_text("nbformat\n")
+    (root / "data" / "processed").mkdir(parents=True)
+    (root / "data" / "processed" / "table.csv").write_text(TABLE)
+    (root / "notebooks").mkdir()
+    write_notebook(root / "notebooks" / "01-alpha.ipynb", ALPHA)
+    write_notebook(root / "notebooks" / "02-beta.ipynb", BETA)
+    return Project.at(root)
+
+
+def snapshot(project: Project) -> dict[str, bytes]:
+    """Return the bytes of every canonical output (notebooks, figures, manifest)."""
+    files = sorted(project.figures_dir.rglob("*")) + sorted(project.notebooks_dir.glob("*.ipynb"))
+    return {project.rel(p): p.read_bytes() for p in files if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A throwaway project, shared by the tests of this module."""
+    return make_project(tmp_path_factory.mktemp("compendium"))
+
+
+@pytest.fixture(scope="module")
+def first_run(project: Project) -> tuple[pipeline.RunSummary, dict[str, bytes]]:
+    """The first run of the throwaway project and the outputs it left."""
+    lines: list[str] = []
+    summary = pipeline.run_notebooks(project, log=lines.append)
+    return summary, snapshot(project)
+
+
+def up_to_date(project: Project) -> dict[str, bytes]:
+    """Bring the project up to date (usually a no-op) and return its outputs."""
+    summary = pipeline.run_notebooks(project, log=lambda line: None)
+    assert summary.ok
+    return snapshot(project)
+
+
+def test_run_writes_figures_and_clean_notebooks(project, first_run):
+    """A first run executes both notebooks, writes their files, a manifest and clean notebooks."""
+    summary, files = first_run
+    assert [(o.notebook, o.status) for o in summary.outcomes] == [
+        ("01-alpha", "ran"),
+        ("02-beta", "ran"),
+    ]
+    assert files["figures/alpha.png"].startswith(b"\x89PNG")
+    assert files["figures/beta.csv"] == b"0,0.0\n1,1.5\n2,3.0\n"
+    nb = nbformat.reads(files["notebooks/01-alpha.ipynb"].decode(), as_version=4)
+    assert "papermill" not in nb.metadata
+    assert [c.metadata.get("tags", []) for c in nb.cells][1] == ["parameters"]
+    assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    assert all("papermill" not in c.metadata and "execution" not in c.metadata for c in nb.cells)
+    assert nb.cells[3].outputs[0]["text"] == "alpha: 3 points\n"
+    assert nb.cells[3].execution_count == 3
+    assert files["notebooks/01-alpha.ipynb"].endswith(b"}\n")
+    manifest = json.loads(files["figures/MANIFEST.json"])
+    assert set(manifest["notebooks"]["01-alpha"]["outputs"]) == {
+        "figures/alpha.png",
+        "notebooks/01-alpha.ipynb",
+    }
+    text = files["figures/MANIFEST.json"].decode()
+    assert text == json.dumps(manifest, sort_keys=True, indent=2) + "\n"
+    assert not project.runs_dir.exists()  # staging cleaned up
+
+
+def test_forced_rerun_is_byte_identical(project, first_run):
+    """A forced sequential re-run (pre-started kernel, in-process) gives the same bytes."""
+    _, before = first_run
+    summary = pipeline.run_notebooks(project, force=True, jobs=1, log=lambda line: None)
+    assert summary.count("ran") == 2
+    assert snapshot(project) == before
+    assert pipeline._WARM is None  # the pre-started kernel was used, none is left over
+
+
+def test_second_run_skips(project):
+    """With nothing changed every notebook is skipped because its inputs are unchanged."""
+    up_to_date(project)
+    lines: list[str] = []
+    began = time.perf_counter()
+    summary = pipeline.run_notebooks(project, log=lines.append)
+    assert time.perf_counter() - began < 1.0
+    assert summary.count("skipped") == 2
+    assert lines == ["skip  01-alpha: inputs unchanged", "skip  02-beta: inputs unchanged"]
+
+
+@pytest.fixture
+def no_execution(monkeypatch):
+    """Make any attempt to execute a notebook fail the test."""
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a kernel was about to start")
+
+    monkeypatch.setattr(pipeline, "_run_inline", forbidden)
+    monkeypatch.setattr(pipeline, "_run_pool", forbidden)
+
+
+def test_unknown_parameter_rejected_before_execution(project, no_execution):
+    """An undeclared parameter is rejected, naming notebook, parameter and accepted names."""
+    before = up_to_date(project)
+    with pytest.raises(ParameterError) as caught:
+        pipeline.run_notebooks(project, parameters={"points": 4}, force=True)
+    message = str(caught.value)
+    assert "01-alpha.ipynb" in message and "'points'" in message
+    assert "n, label, output_dir" in message
+    assert snapshot(project) == before and not project.runs_dir.exists()
+
+
+def test_mistyped_parameter_rejected_before_execution(project, no_execution):
+    """A value of the wrong type is rejected, naming the expected type and the value."""
+    before = up_to_date(project)
+    alpha = project.notebooks_dir / "01-alpha.ipynb"
+    with pytest.raises(ParameterError) as caught:
+        pipeline.run_notebooks(project, [alpha], parameters={"n": "many"})
+    message = str(caught.value)
+    assert "01-alpha.ipynb" in message and "'n'" in message
+    assert "expects int" in message and "'many'" in message
+    beta = project.notebooks_dir / "02-beta.ipynb"
+    with pytest.raises(ParameterError, match="expects float"):
+        pipeline.run_notebooks(project, [beta], parameters={"scale": True})
+    assert snapshot(project) == before and not project.runs_dir.exists()
+
+
+def test_parameter_parsing_and_defaults():
+    """-p values are inferred like papermill; ints pass for floats; defaults are dropped."""
+    assert [pipeline.parse_cli_value(v) for v in ("3", "1.5", "True", "None", "x")] == [
+        3,
+        1.5,
+        True,
+        None,
+        "x",
+    ]
+    declared = {
+        "n": pipeline.Parameter("n", "int", "3"),
+        "scale": pipeline.Parameter("scale", "float", "1.5"),
+        "out": pipeline.Parameter("out", None, "None"),
+    }
+    assert pipeline.validate_parameters("nb", declared, {"n": 3, "scale": 2}) == {"scale": 2.0}
+    assert pipeline.validate_parameters("nb", declared, {"out": "x"}) == {"out": "x"}
+    with pytest.raises(ParameterError, match="expects int"):
+        pipeline.validate_parameters("nb", declared, {"n": True})
+
+
+def test_non_default_parameters_go_to_runs_folder(project):
+    """Non-default parameters write runs/<stem>-<hash>/ and leave canonical outputs alone."""
+    before = up_to_date(project)
+    alpha = project.notebooks_dir / "01-alpha.ipynb"
+    summary = pipeline.run_notebooks(project, [alpha], {"n": 5}, log=lambda line: None)
+    assert summary.ok and summary.count("ran") == 1
+    folder = project.runs_dir / f"01-alpha-{pipeline.parameters_digest({'n': 5})}"
+    assert (folder / "alpha.png").is_file()
+    nb = nbformat.read(folder / "01-alpha.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "n = 5" in injected[0].source
+    assert nb.metadata.papermill == {"parameters": {"n": 5}}
+    assert "alpha: 5 points" in nb.cells[4].outputs[0]["text"]
+    assert snapshot(project) == before
+    again = pipeline.run_notebooks(project, [alpha], {"n": 5}, log=lambda line: None)
+    assert again.count("skipped") == 1
+
+
+def test_failure_names_cell_and_keeps_outputs(project, monkeypatch):
+    """A failing cell is reported by index and exception; earlier outputs stay byte-identical."""
+    before = up_to_date(project)
+    monkeypatch.setenv("PIPELINE_TEST_DIVISOR", "0")
+    beta = project.notebooks_dir / "02-beta.ipynb"
+    lines: list[str] = []
+    summary = pipeline.run_notebooks(project, [beta], force=True, log=lines.append)
+    assert not summary.ok
+    outcome = summary.outcomes[0]
+    assert outcome.status == "failed"
+    assert "cell 3" in outcome.message and "ZeroDivisionError" in outcome.message
+    assert outcome.failed_notebook == project.failed_dir / "02-beta.ipynb"
+    failed = nbformat.read(outcome.failed_notebook, as_version=4)
+    errors = [o.get("ename") for c in failed.cells for o in c.get("outputs", [])]
+    assert "ZeroDivisionError" in errors
+    assert any(line.startswith("FAIL  02-beta") and "cell 3" in line for line in lines)
+    assert snapshot(project) == before
+    assert not project.staging_root.exists()
+
+
+def test_failure_with_parameters_names_source_cell(project, monkeypatch):
+    """With injected parameters the failing cell is still named by its index in the source."""
+    before = up_to_date(project)
+    monkeypatch.setenv("PIPELINE_TEST_DIVISOR", "0")
+    beta = project.notebooks_dir / "02-beta.ipynb"
+    summary = pipeline.run_notebooks(project, [beta], {"scale": 2}, log=lambda line: None)
+    assert summary.outcomes[0].status == "failed"
+    assert summary.outcomes[0].message.startswith("cell 3 (In [4]) raised ZeroDivisionError")
+    assert snapshot(project) == before
+
+
+def test_stale_output_is_removed(project, monkeypatch):
+    """An output a notebook no longer produces is deleted from figures/ and the manifest."""
+    up_to_date(project)
+    beta = project.notebooks_dir / "02-beta.ipynb"
+    monkeypatch.setenv("PIPELINE_TEST_EXTRA", "1")
+    pipeline.run_notebooks(project, [beta], force=True, log=lambda line: None)
+    assert (project.figures_dir / "extra.txt").is_file()
+    monkeypatch.delenv("PIPELINE_TEST_EXTRA")
+    lines: list[str] = []
+    pipeline.run_notebooks(project, [beta], force=True, log=lines.append)
+    assert not (project.figures_dir / "extra.txt").exists()
+    assert "removed figures/extra.txt (no longer produced by 02-beta)" in lines
+    manifest = pipeline.load_manifest(project.manifest)
+    assert "figures/extra.txt" not in manifest["notebooks"]["02-beta"]["outputs"]
+
+
+def test_change_in_analysis_reruns(project):
+    """Changing a file in analysis/ re-runs the notebooks and says why."""
+    up_to_date(project)
+    (project.analysis_dir / "helpers.py").write_text('"""Added by a test."""\n')
+    lines: list[str] = []
+    summary = pipeline.run_notebooks(project, log=lines.append)
+    assert summary.count("ran") == 2
+    assert "start 01-alpha (analysis/ changed)" in lines
+    assert pipeline.run_notebooks(project, log=lambda line: None).count("skipped") == 2
+
+
+def test_verify_passes_then_names_altered_file(project):
+    """Verify reproduces a clean project, and names the one output that was altered."""
+    up_to_date(project)
+    result = pipeline.verify(project, log=lambda line: None)
+    assert result.ok, (result.differ, result.missing, result.extra)
+    assert "figures/alpha.png" in result.identical
+    assert "data/processed/table.csv" in result.identical
+    figure = project.figures_dir / "beta.csv"
+    original = figure.read_bytes()
+    figure.write_bytes(original + b"tampered\n")
+    try:
+        result = pipeline.verify(project, log=lambda line: None)
+    finally:
+        figure.write_bytes(original)
+    assert not result.ok
+    assert result.differ == ["figures/beta.csv"]
+    assert not result.missing and not result.extra
