@@ -685,7 +685,7 @@ def plan(
 # --------------------------------------------------------------------------------------------
 
 _BUSY = False
-#: A kernel started ahead of the next notebook: {"km", "staging", "key"} (one per process).
+#: The kernel kept for this process's next notebook: {"km", "key", "cwd"} (see _claim_warm).
 _WARM: dict[str, Any] | None = None
 _KERNEL_MANAGER_CLASS: Any = None
 
@@ -872,8 +872,18 @@ def _stop_kernel(km: Any) -> None:
         run_sync(km.shutdown_kernel)(now=True)
 
 
-def _claim_warm(key: str) -> tuple[Any, Path] | None:
-    """Take the pre-started kernel if it was started for the same kernel, folder and env."""
+def _claim_warm(
+    key: str, staging_root: Path, prefix: str
+) -> tuple[Any, Path] | None:
+    """Take the kernel kept for this worker's next notebook, if it suits this one.
+
+    The kernel is the one the previous notebook ran on (same kernel name, folder and
+    environment). Before it is handed over it is reset (see :func:`_reset_kernel`) and given a
+    fresh staging folder, so the notebook starts as in a new kernel — except that the modules
+    the previous notebook imported are already loaded, which is the point: importing pandas,
+    matplotlib and statsmodels is most of a notebook's cost. nbval re-runs every notebook in a
+    fresh kernel and compares its outputs with these, so any state that leaked would show.
+    """
     global _WARM
     warm, _WARM = _WARM, None
     if warm is None:
@@ -884,19 +894,60 @@ def _claim_warm(key: str) -> tuple[Any, Path] | None:
     with contextlib.suppress(Exception):
         alive = warm["key"] == key and bool(run_sync(warm["km"].is_alive)())
     if alive:
-        return warm["km"], warm["staging"]
+        staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=prefix))
+        (staging / "out").mkdir()
+        if _reset_kernel(warm["km"], warm["cwd"], staging / "out"):
+            return warm["km"], staging
+        shutil.rmtree(staging, ignore_errors=True)
     _stop_kernel(warm["km"])
-    shutil.rmtree(warm["staging"], ignore_errors=True)
     return None
 
 
+def _reset_kernel(km: Any, cwd: str, out_dir: Path) -> bool:
+    """Reset a used kernel to a fresh kernel's state, but for its loaded modules.
+
+    Clears the user namespace and history (``%reset -f``), closes every figure, restores the
+    working directory, points :data:`analysis.paths.OUTPUT_DIR_ENV` at the new staging folder,
+    starts a new history session and restarts the execution counter at 1 (a new session, or
+    IPython's history database refuses the repeated line numbers), all without output.
+
+    Returns:
+        Whether the kernel answered and the reset succeeded.
+    """
+    from jupyter_core.utils import run_sync
+
+    code = (
+        "get_ipython().run_line_magic('reset', '-f')\n"
+        "import os as _os, sys as _sys\n"
+        f"_os.chdir({cwd!r})\n"
+        f"_os.environ[{paths.OUTPUT_DIR_ENV!r}] = {str(out_dir)!r}\n"
+        "if 'matplotlib.pyplot' in _sys.modules:\n"
+        "    _sys.modules['matplotlib.pyplot'].close('all')\n"
+        "get_ipython().history_manager.reset(new_session=True)\n"
+        "get_ipython().execution_count = 1\n"
+        "del _os, _sys\n"
+    )
+    client = km.client()
+    try:
+        client.start_channels()
+        run_sync(client.wait_for_ready)(timeout=60)
+        reply = run_sync(client.execute_interactive)(
+            code, silent=True, store_history=False, timeout=60
+        )
+        return reply.get("content", {}).get("status") == "ok"
+    except Exception:
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            client.stop_channels()
+
+
 def _discard_warm() -> None:
-    """Stop an unused pre-started kernel (end of a run, worker exit, interruption)."""
+    """Stop a kernel kept for a next notebook (end of a run, worker exit, interruption)."""
     global _WARM
     warm, _WARM = _WARM, None
     if warm is not None:
         _stop_kernel(warm["km"])
-        shutil.rmtree(warm["staging"], ignore_errors=True)
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -911,14 +962,16 @@ def _tail(path: Path, lines: int = 15) -> str:
 def execute(job: Mapping[str, Any]) -> dict[str, Any]:
     """Execute one notebook into a staging folder (the worker-process entry point).
 
-    The kernel is started first (or a kernel pre-started for this notebook is taken), then
-    papermill is imported and runs the notebook on it with :func:`papermill.execute_notebook`;
-    with ``prestart`` a kernel for the next notebook boots meanwhile.
+    The kernel is started first (or the kernel the worker's previous notebook ran on is reset
+    and taken, see :func:`_claim_warm`), then papermill is imported and runs the notebook on
+    it with :func:`papermill.execute_notebook`; with ``prestart`` the kernel is kept, after a
+    successful run, for the worker's next notebook.
 
     Args:
         job: ``notebook`` (path), ``staging_root`` (where staging folders go), ``parameters``
             (non-default ones, possibly empty), ``env`` (the kernel's environment), ``cwd``
-            (the kernel's working directory) and ``prestart`` (start the next kernel now).
+            (the kernel's working directory) and ``prestart`` (another notebook follows: keep the
+            kernel for it).
 
     Returns:
         ``staging`` (the folder used) and, on success, ``{"ok": True, "notebook": <staged
@@ -946,7 +999,7 @@ def _execute(job: Mapping[str, Any]) -> dict[str, Any]:
     km = None
     try:
         if kernel_name:
-            claimed = _claim_warm(key)
+            claimed = _claim_warm(key, staging_root, f"{notebook.stem}-")
             km, staging = claimed or _launch_kernel(
                 kernel_name, cwd, env, staging_root, f"{notebook.stem}-"
             )
@@ -964,15 +1017,17 @@ def _execute(job: Mapping[str, Any]) -> dict[str, Any]:
             "notebook": None,
             "detail": "",
         }
+    keep = False
     try:
-        if kernel_name and job.get("prestart"):
-            with contextlib.suppress(Exception):  # only an optimisation
-                warm_km, warm_staging = _launch_kernel(kernel_name, cwd, env, staging_root, "next-")
-                _WARM = {"km": warm_km, "staging": warm_staging, "key": key}
         result = _run_papermill(notebook, parameters, cwd, kernel_name, km, staging)
+        # Keep the kernel for this worker's next notebook (see _claim_warm).
+        keep = bool(kernel_name and job.get("prestart") and result.get("ok"))
     finally:
         if km is not None:
-            _stop_kernel(km)
+            if keep:
+                _WARM = {"km": km, "key": key, "cwd": cwd}
+            else:
+                _stop_kernel(km)
     result["staging"] = str(staging)
     return result
 

@@ -328,3 +328,21 @@ def test_verify_passes_then_names_altered_file(project):
     assert not result.ok
     assert result.differ == ["figures/beta.csv"]
     assert not result.missing and not result.extra
+
+
+def test_reused_kernel_starts_clean(tmp_path):
+    """The kernel kept for the next notebook is reset: no leaked names, counts from 1."""
+    project = make_project(tmp_path / "reuse")
+    write_notebook(project.notebooks_dir / "01-alpha.ipynb",
+                   [("code", "leak = 42  # left behind\noutput_dir = None", ["parameters"]),
+                    ("code", "import os\nos.chdir('/')", [])])
+    write_notebook(project.notebooks_dir / "02-beta.ipynb",
+                   [("code", "output_dir = None", ["parameters"]),
+                    ("code", "import os\nfrom analysis import paths\n"
+                     "print('leak' in dir(), os.getcwd().endswith('notebooks'))\n"
+                     "print(paths.output_dir(output_dir).parent.name != 'figures')", [])])
+    summary = pipeline.run_notebooks(project, jobs=1, log=lambda line: None)
+    assert summary.ok and pipeline._WARM is None
+    nb = nbformat.read(project.notebooks_dir / "02-beta.ipynb", as_version=4)
+    assert [c.execution_count for c in nb.cells] == [1, 2]
+    assert nb.cells[1].outputs[0]["text"] == "False True\nTrue\n"
