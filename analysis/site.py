@@ -55,6 +55,7 @@ from typing import Any
 from urllib.parse import quote
 
 from analysis import paths
+from analysis.extract import BREAKDOWN_COLUMNS as _EXTRACT_BREAKDOWNS
 
 #: Folder of the site's templates and static assets (package data, no sub-folders).
 TEMPLATES_DIR: Path = Path(__file__).resolve().parent / "templates"
@@ -82,15 +83,9 @@ SITE_MARKER = ".compendium-site"
 IMAGE_SUFFIXES: tuple[str, ...] = (".svg", ".png")
 COPIED_FIGURE_SUFFIXES: tuple[str, ...] = (".svg", ".png", ".pdf", ".csv")
 
-#: Columns of ``report_statistics.csv`` merged into the "breakdowns" column of the dataset.
-BREAKDOWN_COLUMNS: tuple[str, ...] = (
-    "offence",
-    "sex",
-    "age_group",
-    "content_type",
-    "geography",
-    "sentence",
-)
+#: Columns of ``report_statistics.csv`` merged into the "breakdowns" column of the dataset
+#: (the extraction's own list, so the two cannot drift apart).
+BREAKDOWN_COLUMNS: tuple[str, ...] = _EXTRACT_BREAKDOWNS
 
 #: CSV columns that hold measures or provenance rather than a chart's dimensions.
 _MEASURE_COLUMNS = frozenset(
