@@ -22,17 +22,21 @@ from analysis import paths
 from analysis.numbers import NUMBER_PATTERN, QUALIFIER_PATTERN, parse_number
 from analysis.source import Report, load_report
 
-#: Columns of ``report_statistics.csv``, in order.
-STATISTICS_COLUMNS: tuple[str, ...] = (
-    "fact_id",
-    "topic",
-    "indicator",
+#: Breakdown columns of the statistics table (empty when a figure has no such breakdown).
+BREAKDOWN_COLUMNS: tuple[str, ...] = (
     "offence",
     "sex",
     "age_group",
     "content_type",
     "geography",
     "sentence",
+)
+#: Columns of ``report_statistics.csv``, in order.
+STATISTICS_COLUMNS: tuple[str, ...] = (
+    "fact_id",
+    "topic",
+    "indicator",
+    *BREAKDOWN_COLUMNS,
     "year",
     "period",
     "value",
@@ -47,14 +51,6 @@ STATISTICS_COLUMNS: tuple[str, ...] = (
     "char_start",
     "char_end",
     "note",
-)
-BREAKDOWN_COLUMNS: tuple[str, ...] = (
-    "offence",
-    "sex",
-    "age_group",
-    "content_type",
-    "geography",
-    "sentence",
 )
 #: Units a fact may have.
 UNIT_CODES: tuple[str, ...] = ("count", "percent", "ratio", "rank", "years", "days")
