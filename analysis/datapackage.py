@@ -17,8 +17,8 @@ from typing import Any
 from analysis import paths
 from analysis.audit import CATEGORIES
 from analysis.extract import UNIT_CODES
+from analysis.io import sha256_file
 from analysis.numbers import QUALIFIER_CODES
-from analysis.source import sha256_of
 
 #: How to cite the source document.
 SOURCE_CITATION = (
@@ -213,7 +213,7 @@ def build_datapackage(
                 "title": SOURCE_CITATION,
                 # Described as it lives in the project, beside data/processed.
                 "path": f"{paths.RAW_DIR.name}/{Path(raw_path).name}",
-                "sha256": sha256_of(raw_path),
+                "sha256": sha256_file(raw_path),
             }
         ],
         "resources": resources,

@@ -290,22 +290,6 @@ def statistics_for_csv(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[:, list(STATISTICS_COLUMNS)]
 
 
-def format_value(value: Any) -> str:
-    """Format a cell for CSV: whole numbers without a decimal point, missing as empty.
-
-    Args:
-        value: An int, a float, a string, ``None``, NaN or ``pd.NA``.
-
-    Returns:
-        E.g. ``"746"``, ``"86.8"``, ``""``.
-    """
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def build_all(
     raw_path: Path = paths.RAW_REPORT,
     spec_path: Path = paths.EXTRACTION_SPEC,

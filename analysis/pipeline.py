@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
+from analysis.io import atomic_write, sha256_file
 
 #: Notebooks run by default (``notebooks/NN-topic.ipynb``).
 NOTEBOOK_GLOB: str = "[0-9][0-9]-*.ipynb"
@@ -422,15 +423,6 @@ def run_dir(project: Project, notebook: Path, parameters: Mapping[str, Any]) -> 
 # --------------------------------------------------------------------------------------------
 
 
-def sha256_file(path: Path) -> str:
-    """Return the SHA-256 hex digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def notebook_source_digest(path: Path) -> str:
     """Return the SHA-256 of a notebook's source: each cell's type, source and tags.
 
@@ -512,19 +504,7 @@ def write_manifest(path: Path, manifest: Mapping[str, Any]) -> None:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` and move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.fchmod(handle, 0o666 & ~mask)  # as open() would create it, not mkstemp's 0600
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    atomic_write(path, data)
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,12 +13,12 @@ All character offsets in this module are offsets into the decoded text of the ra
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import paths
+from analysis.io import sha256_file
 
 _HEADING = re.compile(r"^[ ]?\t(?P<label>[IVX]+|[A-Z]|\d+)\.\t(?P<title>.*?)\s*$")
 _PARAGRAPH = re.compile(r"^(?P<number>\d+)\.\t")
@@ -36,22 +36,6 @@ class SourceError(ValueError):
 
 class ChecksumMismatchError(SourceError):
     """The raw file's SHA-256 differs from the recorded one."""
-
-
-def sha256_of(path: Path) -> str:
-    """Return the hex SHA-256 of a file's bytes.
-
-    Args:
-        path: File to hash.
-
-    Returns:
-        The 64-character lowercase hex digest.
-    """
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_raw_text(path: Path = paths.RAW_REPORT, expected_sha256: str | None = None) -> str:
@@ -74,7 +58,7 @@ def read_raw_text(path: Path = paths.RAW_REPORT, expected_sha256: str | None = N
     if expected_sha256 is None:
         expected_sha256 = paths.RAW_REPORT_SHA256
     if expected_sha256:
-        actual = sha256_of(path)
+        actual = sha256_file(path)
         if actual != expected_sha256:
             raise ChecksumMismatchError(
                 f"{path}: SHA-256 is {actual}, expected {expected_sha256}. The raw report "

@@ -92,7 +92,7 @@ def write_notebook(path: Path, cells: list[tuple[str, str, list[str]]]) -> None:
 def make_project(root: Path) -> Project:
     """Create a throwaway compendium: the analysis package, a stub extract, two notebooks."""
     (root / "analysis").mkdir(parents=True)
-    for name in ("__init__.py", "paths.py", "pipeline.py", "cli.py", "__main__.py"):
+    for name in ("__init__.py", "paths.py", "io.py", "pipeline.py", "cli.py", "__main__.py"):
         shutil.copy(PACKAGE / name, root / "analysis" / name)
     (root / "analysis" / "extract.py").write_text(STUB_EXTRACT)
     (root / "requirements.lock").write_text("nbformat\n")
