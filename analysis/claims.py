@@ -21,10 +21,10 @@ import pandas as pd
 import yaml
 
 from analysis import paths
+from analysis.dataset.views import fact_value
 from analysis.estimates import Estimate
 from analysis.proportions import proportion_ci
 from analysis.rates import compare_poisson_counts, compare_trends
-from analysis.views import fact_value
 
 CLAIM_COLUMNS: tuple[str, ...] = (
     "claim_id",

@@ -1,7 +1,8 @@
 """Command line of the compendium: ``python -m analysis`` (or ``japan-compendium``).
 
 Commands:
-    extract   Build ``data/processed/`` from the raw report (``analysis.extract.build_all``).
+    extract   Build ``data/processed/`` from the raw report
+              (``analysis.dataset.extract.build_all``).
     run       Execute notebooks with papermill (incremental, parallel, deterministic).
     list      Show the notebooks and their declared parameters.
     verify    Re-run everything in a scratch copy and compare every output byte for byte.
@@ -62,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "extract",
         help="build data/processed/ from the raw report",
         description=(
-            "Build the processed tables from the raw report (analysis.extract.build_all)."
+            "Build the processed tables from the raw report (analysis.dataset.extract.build_all)."
         ),
     )
 
@@ -121,9 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    """Run the extraction stage (``analysis.extract.build_all``)."""
+    """Run the extraction stage (``analysis.dataset.extract.build_all``)."""
     try:
-        from analysis.extract import build_all
+        from analysis.dataset.extract import build_all
     except ImportError as exc:
         _error(f"the extraction stage is not available ({exc})")
         return EXIT_FAILED

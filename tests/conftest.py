@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.extract import extract_statistics, load_spec
-from analysis.source import Report, load_report
+from analysis.dataset.extract import extract_statistics, load_spec
+from analysis.dataset.source import Report, load_report
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from analysis import views
+from analysis.dataset import views
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from analysis import paths
-from analysis.datapackage import validate_with_frictionless
-from analysis.validate import DatasetValidationError, load_statistics, validate_statistics
+from analysis.dataset.datapackage import validate_with_frictionless
+from analysis.dataset.validate import DatasetValidationError, load_statistics, validate_statistics
 
 
 @pytest.fixture()

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from analysis import paths
-from analysis.extract import SpecError, build_all, extract_statistics, load_spec
+from analysis.dataset.extract import SpecError, build_all, extract_statistics, load_spec
+from analysis.dataset.source import Report, parse_report
 from analysis.io import atomic_write_many
-from analysis.source import Report, parse_report
 
 # Values typed by hand from the report, with the paragraph (and footnote) they are in.
 EXPECTED = [

@@ -19,8 +19,8 @@ import pandas as pd
 import yaml
 
 from analysis import paths
-from analysis.numbers import FRACTIONS, MULTIPLIERS, ORDINALS, SCALES, TENS, UNITS
-from analysis.source import Report
+from analysis.dataset.numerals import FRACTIONS, MULTIPLIERS, ORDINALS, SCALES, TENS, UNITS
+from analysis.dataset.source import Report
 
 #: Categories of numeric tokens that are not statistics.
 CATEGORIES: tuple[str, ...] = (
@@ -161,7 +161,8 @@ def audit_numbers(report: Report, facts: pd.DataFrame, rules: list[AuditRule]) -
     Args:
         report: The parsed report.
         facts: The extracted statistics with ``value_start``/``value_end``,
-            ``char_start``/``char_end`` offsets (see :func:`analysis.extract.extract_statistics`).
+            ``char_start``/``char_end`` offsets (see
+            :func:`analysis.dataset.extract.extract_statistics`).
         rules: Rules for tokens that are not statistics.
 
     Returns:

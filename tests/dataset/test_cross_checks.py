@@ -5,7 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.checks import CROSS_CHECKS, CrossCheck, CrossCheckError, run_cross_checks
+from analysis.dataset.cross_checks import (
+    CROSS_CHECKS,
+    CrossCheck,
+    CrossCheckError,
+    run_cross_checks,
+)
 
 
 @pytest.fixture(scope="module")

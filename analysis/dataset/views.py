@@ -6,7 +6,7 @@ column after what is counted (victims, cases, offenders...), because the report'
 are in different units and must not be mixed.
 
 Example:
-    >>> from analysis.validate import load_statistics
+    >>> from analysis.dataset.validate import load_statistics
     >>> victims_by_year_offence(load_statistics()).shape
     (4, 6)
 """
@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import paths
-from analysis.validate import load_statistics
+from analysis.dataset.validate import load_statistics
 
 _PROVENANCE = ["fact_id", "paragraph", "footnote"]
 
@@ -29,7 +29,7 @@ def fact_value(statistics: pd.DataFrame, fact_id: str) -> float:
     """Return one fact's value.
 
     Args:
-        statistics: The statistics table (see :func:`analysis.validate.load_statistics`).
+        statistics: The statistics table (see :func:`analysis.dataset.validate.load_statistics`).
         fact_id: The fact.
 
     Returns:
@@ -241,7 +241,7 @@ def load(path: str | None = None) -> pd.DataFrame:
         path: CSV path; empty or ``None`` means ``data/processed/report_statistics.csv``.
 
     Returns:
-        The typed table (see :func:`analysis.validate.load_statistics`).
+        The typed table (see :func:`analysis.dataset.validate.load_statistics`).
     """
     return load_statistics(paths.STATISTICS_CSV if not path else paths.ROOT / path)
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
-from analysis.audit import CATEGORIES
-from analysis.extract import UNIT_CODES
+from analysis.dataset.audit import CATEGORIES
+from analysis.dataset.extract import UNIT_CODES
+from analysis.dataset.numerals import QUALIFIER_CODES
 from analysis.io import sha256_file
-from analysis.numbers import QUALIFIER_CODES
 
 #: How to cite the source document.
 SOURCE_CITATION = (

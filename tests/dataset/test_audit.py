@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from analysis import paths
-from analysis.audit import AuditError, AuditRule, audit_numbers, load_audit_rules
-from analysis.source import Report
+from analysis.dataset.audit import AuditError, AuditRule, audit_numbers, load_audit_rules
+from analysis.dataset.source import Report
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ import pandas as pd
 import yaml
 
 from analysis import paths
-from analysis.numbers import NUMBER_PATTERN, QUALIFIER_PATTERN, parse_number
-from analysis.source import Report, load_report
+from analysis.dataset.numerals import NUMBER_PATTERN, QUALIFIER_PATTERN, parse_number
+from analysis.dataset.source import Report, load_report
 
 #: Breakdown columns of the statistics table (empty when a figure has no such breakdown).
 BREAKDOWN_COLUMNS: tuple[str, ...] = (
@@ -315,11 +315,11 @@ def build_all(
     Returns:
         The written files by name.
     """
-    from analysis.audit import audit_numbers, load_audit_rules
-    from analysis.checks import run_cross_checks
-    from analysis.datapackage import build_datapackage
+    from analysis.dataset.audit import audit_numbers, load_audit_rules
+    from analysis.dataset.cross_checks import run_cross_checks
+    from analysis.dataset.datapackage import build_datapackage
+    from analysis.dataset.validate import validate_statistics
     from analysis.io import atomic_write_many, frame_to_csv_text
-    from analysis.validate import validate_statistics
 
     report = load_report(raw_path, expected_sha256)
     specs = load_spec(spec_path)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import paths
-from analysis.extract import STATISTICS_COLUMNS, UNIT_CODES
-from analysis.numbers import QUALIFIER_CODES
+from analysis.dataset.extract import STATISTICS_COLUMNS, UNIT_CODES
+from analysis.dataset.numerals import QUALIFIER_CODES
 
 _INTEGER = re.compile(r"\d+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")

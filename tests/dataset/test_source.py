@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from analysis import paths
-from analysis.source import (
+from analysis.dataset.source import (
     ChecksumMismatchError,
     Report,
     SourceError,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from analysis.numbers import NUMBER_PATTERN, NumberParseError, parse_number
+from analysis.dataset.numerals import NUMBER_PATTERN, NumberParseError, parse_number
 
 
 @pytest.mark.parametrize(
