@@ -22,9 +22,9 @@ import yaml
 
 from analysis import paths
 from analysis.dataset.views import fact_value
-from analysis.estimates import Estimate
-from analysis.proportions import proportion_ci
-from analysis.rates import compare_poisson_counts, compare_trends
+from analysis.stats.estimates import Estimate
+from analysis.stats.proportions import proportion_ci
+from analysis.stats.rates import compare_poisson_counts, compare_trends
 
 CLAIM_COLUMNS: tuple[str, ...] = (
     "claim_id",
@@ -176,9 +176,9 @@ def evaluate_claim(
         statistics: The statistics table.
         conf_level: Confidence level of every interval.
         proportion_method: Interval method for proportions (see
-            :func:`analysis.proportions.proportion_ci`).
+            :func:`analysis.stats.proportions.proportion_ci`).
         rate_method: Method for two Poisson counts (see
-            :func:`analysis.rates.compare_poisson_counts`).
+            :func:`analysis.stats.rates.compare_poisson_counts`).
 
     Returns:
         One row of the claims table (keys :data:`CLAIM_COLUMNS`).

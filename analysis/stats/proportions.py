@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.estimates import (
+from analysis.stats.estimates import (
     Estimate,
     check_conf_level,
     check_count,
@@ -106,7 +106,7 @@ def proportion_ci(
             (:func:`scipy.stats.binomtest`), otherwise ``None``.
 
     Returns:
-        An :class:`~analysis.estimates.Estimate` with metric ``"proportion"``
+        An :class:`~analysis.stats.estimates.Estimate` with metric ``"proportion"``
         (a fraction in [0, 1]); ``extra`` holds the same numbers in per cent
         (``percent``, ``percent_ci_low``, ``percent_ci_high``).
 

@@ -1,4 +1,4 @@
-"""Tests for :mod:`analysis.proportions`, each number checked independently.
+"""Tests for :mod:`analysis.stats.proportions`, each number checked independently.
 
 References: the Wilson, Agresti-Coull and Wald formulas typed by hand, SciPy's
 Clopper-Pearson interval (``binomtest(...).proportion_ci(method="exact")``) and
@@ -20,7 +20,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from analysis.proportions import (
+from analysis.stats.proportions import (
     PROPORTION_METHODS,
     composition,
     implied_total,

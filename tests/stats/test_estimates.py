@@ -1,4 +1,4 @@
-"""Tests for the result record :class:`analysis.estimates.Estimate` and validators."""
+"""Tests for the result record :class:`analysis.stats.estimates.Estimate` and validators."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.estimates import (
+from analysis.stats.estimates import (
     CORE_COLUMNS,
     Estimate,
     check_conf_level,

@@ -1,7 +1,7 @@
 """The result record shared by the statistics modules, and input validation.
 
-Every statistical function of the compendium (:mod:`analysis.rates`,
-:mod:`analysis.proportions`) returns an :class:`Estimate`: one number with its
+Every statistical function of the compendium (:mod:`analysis.stats.rates`,
+:mod:`analysis.stats.proportions`) returns an :class:`Estimate`: one number with its
 confidence interval, p-value, the method that produced it and the inputs it was
 computed from. :func:`estimates_frame` lines a sequence of them up as a tidy
 table, one row per estimate, ready to be written to CSV or shown in a notebook.

@@ -14,7 +14,7 @@ counts. Three questions are answered here:
   cross-checked with the likelihood-ratio (G) and Pearson chi-square tests of
   the 2x2 table.
 
-All functions validate their inputs and return an :class:`~analysis.estimates.Estimate`.
+All functions validate their inputs and return an :class:`~analysis.stats.estimates.Estimate`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from statsmodels.stats import rates as sm_rates
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-from analysis.estimates import (
+from analysis.stats.estimates import (
     Estimate,
     check_conf_level,
     check_count,
@@ -294,7 +294,7 @@ def compare_poisson_counts(
         method: One of :data:`RATIO_METHODS` (or an alias).
 
     Returns:
-        An :class:`~analysis.estimates.Estimate` with metric ``"rate_ratio"``;
+        An :class:`~analysis.stats.estimates.Estimate` with metric ``"rate_ratio"``;
         ``extra`` holds ``rate1``, ``rate2``, ``percent_change`` (100 x (ratio - 1))
         with its interval ``percent_change_ci_low``/``_high``, and the test
         ``statistic`` (NaN for the exact methods).
@@ -420,7 +420,7 @@ def rate_per_population(
         method: One of :data:`RATE_METHODS` (or an alias).
 
     Returns:
-        An :class:`~analysis.estimates.Estimate` with metric ``"rate_per_<per>"``
+        An :class:`~analysis.stats.estimates.Estimate` with metric ``"rate_per_<per>"``
         (e.g. ``"rate_per_100000"``) and ``p_value`` None.
 
     Raises:
@@ -525,7 +525,7 @@ def compare_trends(
         periods: Names of periods 1 and 2 (two distinct labels).
 
     Returns:
-        An :class:`~analysis.estimates.Estimate` with metric
+        An :class:`~analysis.stats.estimates.Estimate` with metric
         ``"ratio_of_rate_ratios"``; ``extra`` holds ``rate_ratio_a``,
         ``rate_ratio_b``, ``log_estimate``, ``se_log_estimate``,
         ``lr_statistic``, ``lr_p_value``, ``pearson_chi2`` and ``pearson_p_value``.

@@ -1,4 +1,4 @@
-"""Tests for :mod:`analysis.rates`, each number checked against an independent computation.
+"""Tests for :mod:`analysis.stats.rates`, each number checked against an independent computation.
 
 Independent references used here: closed-form formulas typed in the tests (Wald
 interval of a log rate ratio, the quadratic that inverts the Poisson score test,
@@ -18,9 +18,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from analysis import rates
-from analysis.estimates import Estimate
-from analysis.rates import (
+from analysis.stats import rates
+from analysis.stats.estimates import Estimate
+from analysis.stats.rates import (
     RATE_METHODS,
     RATIO_METHODS,
     compare_poisson_counts,

@@ -1,0 +1,1 @@
+"""The statistics layer: estimates with their uncertainty; imports nothing from the package."""
