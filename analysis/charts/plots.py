@@ -1,7 +1,7 @@
-"""Chart functions for the notebooks (the theme is in :mod:`analysis.figures`).
+"""Chart functions for the notebooks (the theme is in :mod:`analysis.charts.theme`).
 
 Each function takes a tidy frame, draws one chart in the compendium's theme and returns the
-figure; :func:`analysis.figures.save_figure` then writes it with its data.
+figure; :func:`analysis.charts.theme.save_figure` then writes it with its data.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from analysis.figures import GREY, PALETTE, apply_theme, source_note
+from analysis.charts.theme import GREY, PALETTE, apply_theme, source_note
 
 
 def grouped_bars(

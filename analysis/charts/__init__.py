@@ -1,0 +1,1 @@
+"""The charts layer: the figure theme (deterministic saving) and the plots."""
