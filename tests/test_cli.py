@@ -15,7 +15,7 @@ import pytest
 
 from analysis import cli, pipeline
 
-PACKAGE = Path(pipeline.__file__).resolve().parent
+PACKAGE = Path(pipeline.__file__).resolve().parent.parent
 
 NOTEBOOK = [
     ("code", 'n = 3  # number of points\nlabel = "demo"\noutput_dir = None', ["parameters"]),
@@ -37,8 +37,10 @@ NOTEBOOK = [
 def make_project(root: Path) -> pipeline.Project:
     """Create a throwaway project with the analysis package and one notebook."""
     (root / "analysis").mkdir(parents=True)
-    for name in ("__init__.py", "paths.py", "pipeline.py", "cli.py", "__main__.py"):
+    for name in ("__init__.py", "paths.py", "io.py", "cli.py", "__main__.py"):
         shutil.copy(PACKAGE / name, root / "analysis" / name)
+    shutil.copytree(PACKAGE / "pipeline", root / "analysis" / "pipeline",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     (root / "notebooks").mkdir()
     nb = nbformat.v4.new_notebook()
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -15,7 +15,7 @@ from analysis.pipeline import ParameterError, Project
 
 pytestmark = pytest.mark.slow
 
-PACKAGE = Path(pipeline.__file__).resolve().parent
+PACKAGE = Path(pipeline.__file__).resolve().parent.parent
 
 STUB_EXTRACT = '''"""Stub extraction stage of the test project."""
 
@@ -92,9 +92,13 @@ def write_notebook(path: Path, cells: list[tuple[str, str, list[str]]]) -> None:
 def make_project(root: Path) -> Project:
     """Create a throwaway compendium: the analysis package, a stub extract, two notebooks."""
     (root / "analysis").mkdir(parents=True)
-    for name in ("__init__.py", "paths.py", "io.py", "pipeline.py", "cli.py", "__main__.py"):
+    for name in ("__init__.py", "paths.py", "io.py", "cli.py", "__main__.py"):
         shutil.copy(PACKAGE / name, root / "analysis" / name)
-    (root / "analysis" / "extract.py").write_text(STUB_EXTRACT)
+    shutil.copytree(PACKAGE / "pipeline", root / "analysis" / "pipeline",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "analysis" / "dataset").mkdir()
+    (root / "analysis" / "dataset" / "__init__.py").write_text('"""Stub."""\n')
+    (root / "analysis" / "dataset" / "extract.py").write_text(STUB_EXTRACT)
     (root / "requirements.lock").write_text("nbformat\n")
     (root / "data" / "processed").mkdir(parents=True)
     (root / "data" / "processed" / "table.csv").write_text(TABLE)
