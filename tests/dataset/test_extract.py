@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from analysis import paths
-from analysis.dataset.extract import SpecError, build_all, extract_statistics, load_spec
+from analysis.dataset.build import build_all
+from analysis.dataset.extract import SpecError, extract_statistics, load_spec
 from analysis.dataset.source import Report, parse_report
 from analysis.io import atomic_write_many
 
