@@ -273,7 +273,7 @@ def run_cross_checks(
         row["paragraphs"] = " ".join(str(p) for p in used)
         if row["outcome"] not in _PASSING[check.expected]:
             raise CrossCheckError(
-                f"cross-check {check.check_id!r}: expected it to {check.expected}, got "
+                f"cross-check {check.check_id!r}: expected {check.expected!r}, got "
                 f"{row['outcome']} ({row['detail']})"
             )
         rows.append(row)

@@ -193,3 +193,41 @@ def test_atomic_write_many_is_all_or_nothing(tmp_path: Path, monkeypatch) -> Non
         atomic_write_many(contents)
     assert first.read_text() == "old a\n" and second.read_text() == "old b\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]
+
+
+@pytest.mark.parametrize(
+    ("original", "mutated", "error"),
+    [
+        # Footnote 3 and para. 38 must state the same 1,130 girls.
+        ("there were 1,130 girl victims", "there were 1,131 girl victims",
+         "victims_2014_girls_boys_fn3_vs_para38|duplicate_of"),
+        # 30 + 106 sentences must not exceed the 141 convictions.
+        ("in 106 cases, the sentence was suspended", "in 116 cases, the sentence was suspended",
+         "sentences_2014_within_convictions"),
+        # 16 arrests of 213 cases: a whole smaller than its part fails.
+        ("only 16 of 213 cases", "only 16 of 13 cases", "cross-check .osaka_"),
+        # A percentage over 100 breaks the schema.
+        ("Unexpectedly, 96 per cent", "Unexpectedly, 196 per cent", "must not exceed 100"),
+        # A new number the spec does not know is an unaccounted token.
+        ("The Association has 93 members", "The Association has 93 members and 7 partners",
+         "unaccounted for"),
+    ],
+)
+def test_one_changed_number_fails_the_build(
+    tmp_path: Path, original: str, mutated: str, error: str
+) -> None:
+    """Mutation test: one changed number in the raw text stops the build, writing nothing.
+
+    The copy's checksum is passed, so it is the extraction, the cross-checks, the schema or
+    the number audit that must catch the change.
+    """
+    text = paths.RAW_REPORT.read_text(encoding="utf-8")
+    assert text.count(original) == 1
+    raw = tmp_path / "raw.txt"
+    raw.write_text(text.replace(original, mutated), encoding="utf-8")
+    digest = hashlib.sha256(raw.read_bytes()).hexdigest()
+    out = tmp_path / "processed"
+    with pytest.raises(Exception, match=error):
+        build_all(raw_path=raw, out_dir=out, datapackage_path=tmp_path / "dp.json",
+                  expected_sha256=digest)
+    assert not out.exists() and not (tmp_path / "dp.json").exists()
