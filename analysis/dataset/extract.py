@@ -63,6 +63,18 @@ class SpecError(ValueError):
     """The extraction spec is malformed, or one of its patterns does not match once."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Build a mapping, raising on a repeated key (plain YAML keeps the last silently)."""
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        repeated = sorted({str(k) for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise SpecError(f"line {node.start_mark.line + 1}: key(s) {repeated} given twice")
+        return super().construct_mapping(node, deep=deep)
+
+
 @dataclass(frozen=True)
 class FactSpec:
     """One validated entry of the extraction spec.
@@ -96,12 +108,15 @@ def load_spec(path: Path = paths.EXTRACTION_SPEC) -> list[FactSpec]:
         The entries, in file order.
 
     Raises:
-        SpecError: Unknown or missing keys, a duplicate or malformed ``fact_id``, an unknown
-            unit, or a pattern without exactly one ``{value}``; the message names the file
-            and the fact.
+        SpecError: Unknown, missing or repeated keys, a duplicate or malformed ``fact_id``,
+            an unknown unit, or a pattern without exactly one ``{value}``; the message names
+            the file and the fact (or the line).
     """
     with Path(path).open(encoding="utf-8") as handle:
-        document = yaml.safe_load(handle)
+        try:
+            document = yaml.load(handle, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+        except SpecError as error:
+            raise SpecError(f"{path}: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("facts"), list):
         raise SpecError(f"{path}: expected a mapping with a 'facts' list")
     defaults = document.get("defaults") or {}

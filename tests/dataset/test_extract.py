@@ -127,6 +127,13 @@ def test_spec_unknown_key_is_refused(tmp_path: Path) -> None:
         load_spec(_spec(tmp_path, body))
 
 
+def test_spec_repeated_key_is_refused(tmp_path: Path) -> None:
+    """A key given twice in one entry (YAML would keep the last silently) is refused."""
+    body = FACT.format(fact_id="twice", paragraph=38, pattern="{value}") + "    topic: u\n"
+    with pytest.raises(SpecError, match=r"line \d+: key\(s\) \['topic'\] given twice"):
+        load_spec(_spec(tmp_path, body))
+
+
 def test_changing_any_reported_number_changes_the_dataset(report: Report) -> None:
     """Editing one figure in the text (614 -> 615) changes the extracted value."""
     changed = parse_report(report.text.replace("increased from 614 to", "increased from 615 to"))
