@@ -393,16 +393,18 @@ def load(path: str | None = None) -> pd.DataFrame:
     return load_statistics(paths.STATISTICS_CSV if not path else paths.ROOT / path)
 
 
-def load_table(path: str | Path) -> pd.DataFrame:
+def load_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Read one of the processed tables (audit, cross-checks...) as strings.
 
     Args:
         path: The CSV file.
+        columns: Columns to keep (default: all).
 
     Returns:
         The table, every column as text, empty cells as ``""``.
     """
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return table if columns is None else table.loc[:, list(columns)]
 
 
 def topic_summary(statistics: pd.DataFrame) -> pd.DataFrame:
