@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import yaml
@@ -122,23 +123,34 @@ def load_audit_rules(path: Path = paths.AUDIT_RULES) -> list[AuditRule]:
     return rules
 
 
-def _regions(report: Report) -> list[tuple[str, int | None, int | None, int, int]]:
-    """Split the text into (part, paragraph, footnote, start, end) regions."""
-    regions: list[tuple[str, int | None, int | None, int, int]] = [
-        ("cover", None, None, 0, report.cover_end)
-    ]
+class Region(NamedTuple):
+    """A stretch of the raw text: cover note, heading, paragraph text or footnote.
+
+    A footnote region carries the number of the paragraph citing it.
+    """
+
+    part: str
+    paragraph: int | None
+    footnote: int | None
+    start: int
+    end: int
+
+
+def _regions(report: Report) -> list[Region]:
+    """Split the text into regions, in text order."""
+    regions = [Region("cover", None, None, 0, report.cover_end)]
     for heading in report.headings:
-        regions.append(("heading", None, None, heading.start, heading.end))
+        regions.append(Region("heading", None, None, heading.start, heading.end))
     for paragraph in report.paragraphs:
         notes = [n for n in report.footnotes if n.paragraph == paragraph.number]
         cursor = paragraph.start
         for note in notes:
-            regions.append(("paragraph", paragraph.number, None, cursor, note.block_start))
-            regions.append(("footnote", paragraph.number, note.number, note.block_start,
-                            note.block_end))
+            regions.append(Region("paragraph", paragraph.number, None, cursor, note.block_start))
+            regions.append(Region("footnote", paragraph.number, note.number, note.block_start,
+                                  note.block_end))
             cursor = note.block_end
-        regions.append(("paragraph", paragraph.number, None, cursor, paragraph.end))
-    return sorted(regions, key=lambda region: region[3])
+        regions.append(Region("paragraph", paragraph.number, None, cursor, paragraph.end))
+    return sorted(regions, key=lambda region: region.start)
 
 
 @dataclass(frozen=True)
@@ -202,7 +214,7 @@ def audit_numbers(report: Report, facts: pd.DataFrame, rules: list[AuditRule]) -
     rows = [
         _audit_row(report, region, token, spans, rules, used_rules)
         for region in _regions(report)
-        for token in TOKEN_PATTERN.finditer(report.text, region[3], region[4])
+        for token in TOKEN_PATTERN.finditer(report.text, region.start, region.end)
     ]
     _raise_unaccounted([row for row in rows if not row["status"]])
     stale = [index + 1 for index in range(len(rules)) if index not in used_rules]
@@ -215,7 +227,7 @@ def audit_numbers(report: Report, facts: pd.DataFrame, rules: list[AuditRule]) -
 
 def _audit_row(
     report: Report,
-    region: tuple[str, int | None, int | None, int, int],
+    region: Region,
     token: re.Match[str],
     spans: list[_FactSpans],
     rules: list[AuditRule],
@@ -225,10 +237,8 @@ def _audit_row(
     text = report.text
     part, paragraph, footnote, start, end = region
     t_start, t_end = token.start(), token.end()
-    value_spans = [(f.value[0], f.value[1], f.fact_id) for f in spans]
     status, fact_id, category, reason = _classify(
-        report, text, part, paragraph, footnote, start, end, t_start, t_end,
-        value_spans, rules, used_rules,
+        report, region, t_start, t_end, spans, rules, used_rules
     )
     if status == "not_statistic" and category in LABEL_CATEGORIES:
         owners = [f.fact_id for f in spans if f.labelled_by(token.group(0), t_start, t_end)]
@@ -264,53 +274,51 @@ def _raise_unaccounted(unaccounted: list[dict[str, object]]) -> None:
 
 def _classify(
     report: Report,
-    text: str,
-    part: str,
-    paragraph: int | None,
-    footnote: int | None,
-    start: int,
-    end: int,
+    region: Region,
     t_start: int,
     t_end: int,
-    value_spans: list[tuple[int, int, str]],
+    spans: list[_FactSpans],
     rules: list[AuditRule],
     used_rules: set[int],
 ) -> tuple[str, str, str, str]:
     """Return (status, fact_id, category, reason) for one token ("" status: unaccounted)."""
-    for v_start, v_end, fact_id in value_spans:
-        if v_start <= t_start and t_end <= v_end:
-            return "value", fact_id, "", "the value of a reported figure"
+    text = report.text
+    for fact in spans:
+        if fact.value[0] <= t_start and t_end <= fact.value[1]:
+            return "value", fact.fact_id, "", "the value of a reported figure"
     line_start = text.rfind("\n", 0, t_start) + 1
-    if part == "paragraph" and t_start == line_start == report.paragraph(paragraph).start:
+    if region.part == "paragraph" and t_start == line_start == report.paragraph(
+        region.paragraph
+    ).start:
         return "not_statistic", "", "paragraph_number", "number of the paragraph"
-    if part == "heading":
+    if region.part == "heading":
         return "not_statistic", "", "heading_number", "number of a sub-section heading"
     before = text[max(0, t_start - 13) : t_start]
     if before.endswith("[footnoteRef:") or (
-        part == "footnote" and text[t_start - 1] == "[" and text[t_end] == ":"
+        region.part == "footnote" and text[t_start - 1] == "[" and text[t_end] == ":"
     ):
         return "not_statistic", "", "footnote_marker", "footnote reference or number"
     for index, rule in enumerate(rules):
-        if part == "cover":
-            if not rule.cover:
-                continue
-        elif rule.cover:
+        if not _rule_applies(rule, region):
             continue
-        elif part == "footnote":
-            if footnote not in rule.footnotes and (rule.footnotes or rule.paragraphs):
-                continue
-        elif part == "paragraph":
-            if rule.footnotes and not rule.paragraphs:
-                continue
-            if rule.paragraphs and paragraph not in rule.paragraphs:
-                continue
-        else:
-            continue
-        for match in rule.pattern.finditer(text, start, end):
+        for match in rule.pattern.finditer(text, region.start, region.end):
             if match.start() <= t_start and t_end <= match.end():
                 used_rules.add(index)
                 return "not_statistic", "", rule.category, rule.reason
     return "", "", "", ""
+
+
+def _rule_applies(rule: AuditRule, region: Region) -> bool:
+    """Whether a rule may classify tokens of this region (cover, paragraphs, footnotes)."""
+    if region.part == "cover" or rule.cover:
+        return region.part == "cover" and rule.cover
+    if region.part == "footnote":
+        return region.footnote in rule.footnotes or not (rule.footnotes or rule.paragraphs)
+    if region.part == "paragraph":
+        if rule.footnotes and not rule.paragraphs:
+            return False
+        return not rule.paragraphs or region.paragraph in rule.paragraphs
+    return False
 
 
 def audit_summary(audit: pd.DataFrame) -> pd.DataFrame:

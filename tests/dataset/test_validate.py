@@ -11,6 +11,7 @@ import pytest
 
 from analysis import paths
 from analysis.dataset.datapackage import validate_with_frictionless
+from analysis.dataset.schema import TABLES
 from analysis.dataset.validate import DatasetValidationError, load_statistics, validate_statistics
 
 
@@ -151,3 +152,14 @@ def test_package_records_source_hash() -> None:
     for resource in descriptor["resources"]:
         for field in resource["schema"]["fields"]:
             assert field["description"], (resource["name"], field["name"])
+
+
+def test_one_schema_drives_package_and_columns() -> None:
+    """datapackage.json's Table Schemas and every CSV header come from schema.py."""
+    descriptor = json.loads(paths.DATAPACKAGE.read_text(encoding="utf-8"))
+    assert {r["path"].split("/")[-1] for r in descriptor["resources"]} == set(TABLES)
+    for resource in descriptor["resources"]:
+        table = TABLES[resource["path"].split("/")[-1]]
+        assert resource["schema"] == table.schema_descriptor()
+        header = (paths.DATA_DIR / resource["path"]).read_text(encoding="utf-8").split("\n")[0]
+        assert header.split(",") == list(table.columns)
