@@ -11,8 +11,10 @@ import pytest
 
 from analysis import paths
 from analysis.dataset.build import build_all
+from analysis.dataset.cross_checks import CrossCheckSpecError
 from analysis.dataset.extract import SpecError, extract_statistics, load_spec
 from analysis.dataset.source import Report, parse_report
+from analysis.dataset.validate import DatasetValidationError
 from analysis.io import atomic_write_many
 
 # Values typed by hand from the report, with the paragraph (and footnote) they are in.
@@ -238,3 +240,32 @@ def test_one_changed_number_fails_the_build(
         build_all(raw_path=raw, out_dir=out, datapackage_path=tmp_path / "dp.json",
                   expected_sha256=digest)
     assert not out.exists() and not (tmp_path / "dp.json").exists()
+
+
+def test_unknown_offence_in_spec_writes_nothing(tmp_path: Path) -> None:
+    """An offence outside the controlled list stops the build; nothing is written.
+
+    The error names the row and the column.
+    """
+    text = paths.EXTRACTION_SPEC.read_text(encoding="utf-8")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text.replace("offence: child pornography\n", "offence: child trafficking\n",
+                                 1), encoding="utf-8")
+    out = tmp_path / "processed"
+    with pytest.raises(DatasetValidationError,
+                       match=r"report_statistics.csv: row \d+ .*column 'offence'"):
+        build_all(spec_path=spec, out_dir=out, datapackage_path=tmp_path / "dp.json")
+    assert not out.exists()
+
+
+def test_cross_check_on_unknown_fact_writes_nothing(tmp_path: Path) -> None:
+    """A cross-check naming a fact the spec does not have stops the build; nothing written."""
+    text = paths.CROSS_CHECKS_SPEC.read_text(encoding="utf-8")
+    checks = tmp_path / "checks.yaml"
+    checks.write_text(text.replace("left: [sia_cases_illegal]", "left: [sia_cases_legal]", 1),
+                      encoding="utf-8")
+    out = tmp_path / "processed"
+    with pytest.raises(CrossCheckSpecError, match=r"field 'left': unknown fact\(s\) "
+                                                  r"\['sia_cases_legal'\]"):
+        build_all(checks_path=checks, out_dir=out, datapackage_path=tmp_path / "dp.json")
+    assert not out.exists()
