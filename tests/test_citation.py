@@ -50,6 +50,7 @@ def _validator() -> jsonschema.Draft7Validator:
 
 
 def test_citation_file_is_valid_cff_1_2_0(citation: dict[str, Any]) -> None:
+    """CITATION.cff validates against the CFF 1.2.0 schema."""
     errors = [e.message for e in _validator().iter_errors(citation)]
     assert errors == []
     assert citation["cff-version"] == "1.2.0"
@@ -65,12 +66,14 @@ def test_schema_rejects_a_broken_citation(citation: dict[str, Any]) -> None:
 
 
 def test_citation_matches_pyproject(citation: dict[str, Any]) -> None:
+    """Version and licence agree with pyproject.toml."""
     text = PYPROJECT.read_text(encoding="utf-8")
     assert f'version = "{citation["version"]}"' in text
     assert f'license = "{citation["license"]}"' in text
 
 
 def test_licence_file_is_mit() -> None:
+    """LICENSE is the MIT licence that pyproject.toml declares."""
     text = (paths.ROOT / "LICENSE").read_text(encoding="utf-8")
     assert text.startswith("MIT License")
     assert "Permission is hereby granted, free of charge" in text
@@ -90,6 +93,7 @@ def test_report_reference_is_the_source_document(citation: dict[str, Any]) -> No
 def test_readme_how_to_cite_agrees_with_citation_file(
     citation: dict[str, Any], how_to_cite: str
 ) -> None:
+    """Every field of the citation appears in the README's section."""
     expected = [
         _flat(citation["title"]),
         f"version {citation['version']}",
