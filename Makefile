@@ -36,6 +36,8 @@ LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 PYTEST_ARGS = tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 RUN_ARGS ?=
+# Extra options for `jupyter lab` (tests/test_lab.py passes port, token and --no-browser).
+LAB_ARGS ?=
 
 .PHONY: figures test lab lab-env verify report lint lock clean distclean venv
 
@@ -43,7 +45,8 @@ venv: $(STAMP)
 lab-env: $(LAB_STAMP)
 
 $(UV): requirements-uv.txt
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+		--no-deps --require-hashes \
 		--target $(UV_DIR) -r requirements-uv.txt
 	@touch $@
 
@@ -81,7 +84,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 lab: $(LAB_STAMP)
-	$(LAB_VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ROOT_FLAG)
+	$(LAB_VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ROOT_FLAG) $(LAB_ARGS)
 
 clean:
 	rm -rf runs build .pytest_cache .ruff_cache .hypothesis test-artifacts
