@@ -187,12 +187,18 @@ def test_page_is_deterministic_and_lists_missing_outputs(trees, tmp_path) -> Non
     """Same inputs, same bytes; absent files and missing/extra outputs are listed."""
     (trees[1] / "figures/claims.csv").write_text("claim_id,verdict\nx,y\n", encoding="utf-8")
     (trees[1] / "figures/claims.svg").unlink()
-    differing = ["figures/claims.svg", "figures/claims.csv"]
+    png = trees[1] / "figures/claims.png"
+    with Image.open(png) as image:
+        rgb = image.convert("RGB")
+    rgb.putpixel((3, 3), (0, 0, 0) if rgb.getpixel((3, 3)) != (0, 0, 0) else (255, 0, 0))
+    rgb.save(png)
+    differing = ["figures/claims.svg", "figures/claims.csv", "figures/claims.png"]
     kwargs = {"missing": ["figures/gone.csv"], "extra": ["figures/new.csv"]}
     first = write_verify_report(*trees, differing, tmp_path / "a", **kwargs).read_bytes()
     second = write_verify_report(*trees, differing, tmp_path / "b", **kwargs).read_bytes()
     assert first == second
     text = first.decode("utf-8")
     assert "absent from the re-run tree" in text
+    assert "1 of " in text and "pixels changed" in text
     assert "figures/gone.csv" in text and "figures/new.csv" in text
     assert str(tmp_path) not in text
