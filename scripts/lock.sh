@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 UV=${UV:-uv}
 PYTHON_VERSION=3.11.5   # lowest 3.11 the pinned set supports (soupsieve 4.1 needs 3.11.5)
-common=(--quiet --universal --python-version "$PYTHON_VERSION" --generate-hashes
+common=(--quiet --universal --python-version "$PYTHON_VERSION" --generate-hashes --no-annotate
         --custom-compile-command "make lock")
 constraint() { if [ -s "$1" ]; then printf -- '-c\n%s\n' "$1"; fi; }
 keep=$(mktemp -d); trap 'rm -rf "$keep"' EXIT
