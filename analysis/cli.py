@@ -18,6 +18,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from analysis import pipeline
@@ -131,7 +132,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     written = build_all()
     project = get_project()
     for name, path in sorted((written or {}).items()):
-        _say(f"wrote {project.rel(pipeline.Path(path))} ({name})")
+        _say(f"wrote {project.rel(Path(path))} ({name})")
     return EXIT_OK
 
 

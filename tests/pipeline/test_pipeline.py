@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from analysis import pipeline
-from analysis.pipeline import ParameterError, Project
+from analysis.pipeline import ParameterError, Project, kernels, runner
 
 pytestmark = pytest.mark.slow
 
@@ -168,7 +168,7 @@ def test_forced_rerun_is_byte_identical(project, first_run):
     summary = pipeline.run_notebooks(project, force=True, jobs=1, log=lambda line: None)
     assert summary.count("ran") == 2
     assert snapshot(project) == before
-    assert pipeline._WARM is None  # the pre-started kernel was used, none is left over
+    assert kernels._WARM is None  # the pre-started kernel was used, none is left over
 
 
 def test_second_run_skips(project):
@@ -189,8 +189,8 @@ def no_execution(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a kernel was about to start")
 
-    monkeypatch.setattr(pipeline, "_run_inline", forbidden)
-    monkeypatch.setattr(pipeline, "_run_pool", forbidden)
+    monkeypatch.setattr(runner, "_run_inline", forbidden)
+    monkeypatch.setattr(runner, "_run_pool", forbidden)
 
 
 def test_unknown_parameter_rejected_before_execution(project, no_execution):
@@ -346,7 +346,7 @@ def test_reused_kernel_starts_clean(tmp_path):
                      "print('leak' in dir(), os.getcwd().endswith('notebooks'))\n"
                      "print(paths.output_dir(output_dir).parent.name != 'figures')", [])])
     summary = pipeline.run_notebooks(project, jobs=1, log=lambda line: None)
-    assert summary.ok and pipeline._WARM is None
+    assert summary.ok and kernels._WARM is None
     nb = nbformat.read(project.notebooks_dir / "02-beta.ipynb", as_version=4)
     assert [c.execution_count for c in nb.cells] == [1, 2]
     assert nb.cells[1].outputs[0]["text"] == "False True\nTrue\n"

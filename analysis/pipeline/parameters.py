@@ -1,0 +1,229 @@
+"""Notebook parameters: what a notebook declares, what the user gives, and their checks."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis.pipeline.project import ParameterError, PipelineError, Project, discover_notebooks
+
+_NO_LITERAL = object()
+_TYPES: dict[str, type] = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter declared in a notebook's ``parameters`` cell.
+
+    Attributes:
+        name: The variable name.
+        type_name: ``int``, ``float``, ``str``, ``bool``, ``list`` or ``dict``, from the
+            annotation or else from the default's literal; ``None`` when unknown (a ``None``
+            default or an expression), in which case any value is accepted.
+        default: The default as written in the cell.
+        help: The trailing comment.
+    """
+
+    name: str
+    type_name: str | None
+    default: str
+    help: str = ""
+
+    @property
+    def default_value(self) -> Any:
+        """The default's value when it is a literal, else a private sentinel."""
+        try:
+            return ast.literal_eval(self.default)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return _NO_LITERAL
+
+
+def _type_from_annotation(annotation: str) -> str | None:
+    text = annotation.replace(" ", "")
+    if text.startswith("Optional[") and text.endswith("]"):
+        text = text[len("Optional[") : -1]
+    base = text.split("[", 1)[0].lower()
+    return base if base in _TYPES else None
+
+
+def _type_of(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, tuple):
+        return "list"
+    for name, kind in _TYPES.items():
+        if isinstance(value, kind):
+            return name
+    return None
+
+
+def declared_parameters(notebook: Path) -> dict[str, Parameter]:
+    """Return the parameters a notebook declares, as :func:`papermill.inspect_notebook` sees them.
+
+    Args:
+        notebook: The notebook.
+
+    Returns:
+        The parameters by name, in the order of the ``parameters`` cell.
+    """
+    import papermill
+
+    try:
+        inspected = papermill.inspect_notebook(str(notebook))
+    except Exception as exc:  # malformed notebook, unknown language, ...
+        raise PipelineError(f"cannot inspect the parameters of {notebook}: {exc}") from None
+    found: dict[str, Parameter] = {}
+    for name, info in inspected.items():
+        default = str(info.get("default", ""))
+        type_name = _type_from_annotation(str(info.get("inferred_type_name") or ""))
+        if type_name is None:
+            value = Parameter(name, None, default).default_value
+            type_name = None if value is _NO_LITERAL else _type_of(value)
+        found[name] = Parameter(name, type_name, default, str(info.get("help") or ""))
+    return found
+
+
+def parse_cli_value(text: str) -> Any:
+    """Parse a ``-p NAME VALUE`` value the way papermill's ``-p`` does.
+
+    ``True``/``False``/``None`` become those constants, integers and floats become numbers, and
+    anything else stays a string.
+    """
+    if text in ("True", "False"):
+        return text == "True"
+    if text == "None":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def load_parameter_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read parameters from a YAML file (a mapping of names to values).
+
+    Raises:
+        PipelineError: The file is missing, is not valid YAML or is not a mapping.
+    """
+    import yaml
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PipelineError(f"cannot read parameter file {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PipelineError(f"parameter file {path} is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise PipelineError(f"parameter file {path} must be a mapping of names to values")
+    return data
+
+
+def validate_parameters(
+    notebook: str, declared: Mapping[str, Parameter], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Check parameters against a notebook's declared ones and drop those equal to defaults.
+
+    Args:
+        notebook: The notebook's name, for messages.
+        declared: Its declared parameters (:func:`declared_parameters`).
+        given: The values requested.
+
+    Returns:
+        The non-default parameters, ints given for floats turned into floats.
+
+    Raises:
+        ParameterError: An undeclared name, or a value whose type differs from the default's.
+    """
+    effective: dict[str, Any] = {}
+    for name, value in given.items():
+        if name not in declared:
+            accepted = ", ".join(declared) or "none (no cell tagged 'parameters')"
+            raise ParameterError(
+                f"{notebook}: unknown parameter {name!r}; accepted parameters: {accepted}"
+            )
+        spec = declared[name]
+        expected = spec.type_name
+        if expected is not None and value is not None:
+            actual = _type_of(value)
+            if expected == "float" and actual == "int":
+                value = float(value)
+            elif actual != expected:
+                hint = (
+                    " (lists and mappings go in a -f YAML file)"
+                    if expected
+                    in (
+                        "list",
+                        "dict",
+                    )
+                    else ""
+                )
+                raise ParameterError(
+                    f"{notebook}: parameter {name!r} expects {expected} (default "
+                    f"{spec.default}), got {actual or type(value).__name__} {value!r}{hint}"
+                )
+        if isinstance(value, tuple):
+            value = list(value)
+        default = spec.default_value
+        if (
+            default is not _NO_LITERAL
+            and _type_of(default) == _type_of(value)
+            and (default == value)
+        ):
+            continue
+        effective[name] = value
+    return effective
+
+
+def canonical_json(value: Any) -> str:
+    """Serialise ``value`` as canonical JSON (sorted keys, no spaces, UTF-8 kept)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def parameters_digest(parameters: Mapping[str, Any], length: int = 12) -> str:
+    """Return the short SHA-256 of the canonical JSON of ``parameters`` (names a run folder)."""
+    return hashlib.sha256(canonical_json(dict(parameters)).encode("utf-8")).hexdigest()[:length]
+
+
+def run_dir(project: Project, notebook: Path, parameters: Mapping[str, Any]) -> Path:
+    """Return ``runs/<stem>-<hash>/``, the folder of a run with non-default parameters."""
+    return project.runs_dir / f"{notebook.stem}-{parameters_digest(parameters)}"
+
+
+
+
+
+
+def describe_notebooks(project: Project, notebooks: Sequence[Path] | None = None) -> str:
+    """Return a listing of notebooks with their declared parameters (type, default, help)."""
+    selected = list(notebooks) if notebooks is not None else discover_notebooks(project)
+    lines = []
+    for notebook in selected:
+        lines.append(project.rel(notebook))
+        declared = declared_parameters(notebook)
+        if not declared:
+            lines.append("    (no parameters)")
+        for spec in declared.values():
+            text = f"    {spec.name}: {spec.type_name or 'any'} = {spec.default}"
+            if spec.help:
+                text += f"  # {spec.help}"
+            lines.append(text)
+    return "\n".join(lines)
