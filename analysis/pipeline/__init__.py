@@ -1,12 +1,18 @@
 """Execute the compendium's notebooks with papermill: incrementally, in parallel, reproducibly.
 
 The pipeline runs every ``notebooks/NN-topic.ipynb`` with :func:`papermill.execute_notebook`
-inside worker processes forked from a forkserver (each kernel is a subprocess of its worker),
-with the kernel's working directory set to the notebook's folder, the way nbval runs it. Each
-worker launches the kernel itself (and hands it to papermill), so the kernel boots while
-papermill is being imported, and a worker with more notebooks coming starts the next kernel
-while the current notebook runs. Kernels get ``SOURCE_DATE_EPOCH=0`` and ``PYTHONHASHSEED=0``
-unless those are set.
+in a worker process of its own (``python -m analysis.pipeline.worker``, in its own process
+group), at most ``--jobs`` at once. Each worker launches the kernel itself (so it boots while
+papermill is imported) with the notebook's folder as working directory, the way nbval runs
+it; kernels get ``SOURCE_DATE_EPOCH=0`` and ``PYTHONHASHSEED=0`` unless those are set. The
+parent stops every worker and kernel, and removes the staging folder, whatever ends the run
+(a signal, a failure while saving, an error).
+
+Modules: :mod:`.project` (layout, errors), :mod:`.parameters`, :mod:`.manifest` (input digests,
+manifest entries), :mod:`.plan`, :mod:`.jobs` (what a worker gets and returns),
+:mod:`.workers` (process supervision), :mod:`.worker` and :mod:`.kernels` (the worker side),
+:mod:`.commit` (outputs moved into place as a group), :mod:`.signals`, :mod:`.runner`,
+:mod:`.verify`.
 
 * Default parameters update the canonical executed notebook in place and its figure files in
   ``figures/``; any non-default parameter sends the executed notebook and its outputs to
@@ -14,7 +20,7 @@ unless those are set.
 * A notebook writes its outputs to ``analysis.paths.output_dir(output_dir)``; the pipeline
   points that at a staging folder (environment variable
   :data:`analysis.paths.OUTPUT_DIR_ENV`) and moves the files into place with
-  :func:`os.replace` only after the notebook succeeded.
+  :func:`os.replace`, all of a notebook's files or none, only after the notebook succeeded.
 * Executed notebooks are normalised (papermill's timestamps and nbclient's timings removed,
   streams coalesced, cell ids made deterministic) so that re-running gives the same bytes.
 * ``figures/MANIFEST.json`` records, per notebook, the SHA-256 digests of its inputs and of its
@@ -25,6 +31,7 @@ are imported when a notebook actually has to be inspected or executed, so a run 
 everything is skipped stays fast.
 """
 
+from analysis.pipeline.commit import Outcome
 from analysis.pipeline.manifest import load_manifest
 from analysis.pipeline.parameters import (
     Parameter,
@@ -38,13 +45,15 @@ from analysis.pipeline.parameters import (
 from analysis.pipeline.plan import Task, plan
 from analysis.pipeline.project import (
     NOTEBOOK_GLOB,
+    Interrupted,
     ParameterError,
     PipelineError,
     Project,
+    SaveError,
     discover_notebooks,
     resolve_notebooks,
 )
-from analysis.pipeline.runner import Outcome, RunSummary, run_notebooks
+from analysis.pipeline.runner import RunSummary, run_notebooks
 from analysis.pipeline.verify import VerifyResult, copy_project, verify
 
 __all__ = [
@@ -52,9 +61,11 @@ __all__ = [
     "Outcome",
     "Parameter",
     "ParameterError",
+    "Interrupted",
     "PipelineError",
     "Project",
     "RunSummary",
+    "SaveError",
     "Task",
     "VerifyResult",
     "copy_project",

@@ -1,43 +1,130 @@
-"""Executing one notebook with papermill in a kernel, into a staging folder."""
+"""Executing one notebook with papermill in a kernel, into a staging folder (worker side).
+
+This module runs inside a worker process (:mod:`analysis.pipeline.worker`), one per notebook.
+The worker starts the kernel itself (so that it boots while papermill is imported), with its
+connection file in the staging folder (``JUPYTER_RUNTIME_DIR``) and its process id recorded
+there, so that the parent can remove or kill everything the worker left even if the worker
+itself was killed. The kernel is always stopped before the worker returns.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
-import os
-import shutil
-import signal
-import tempfile
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_event_loop, run_sync
+
 from analysis import paths
 from analysis.io import sha256_file
-from analysis.pipeline.parameters import canonical_json
+from analysis.pipeline.jobs import KERNEL_LOG, KERNEL_PID_FILE, OUTPUT_SUBDIR, Job, Result
 from analysis.pipeline.project import ERROR_TAG, INJECTED_TAG, PARAMETERS_TAG
 
-_BUSY = False
-#: The kernel kept for this process's next notebook: {"km", "key", "cwd"} (see _claim_warm).
-_WARM: dict[str, Any] | None = None
-_KERNEL_MANAGER_CLASS: Any = None
+
+class TrackingKernelManager(AsyncKernelManager):  # type: ignore[misc]
+    """An ``AsyncKernelManager`` that remembers its clients, to close them after a run."""
+
+    def client(self, **kwargs: Any) -> Any:
+        """Return a new client, remembered for :func:`stop_kernel`."""
+        client = super().client(**kwargs)
+        self.__dict__.setdefault("_compendium_clients", []).append(client)
+        return client
 
 
-def _worker_init() -> None:
-    """Worker start-up: ignore terminal Ctrl-C; the parent interrupts a worker with SIGTERM."""
-    import multiprocessing.util
+def execute(job: Job) -> Result:
+    """Execute one notebook into its staging folder; the kernel is stopped before returning.
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    Args:
+        job: The notebook, its staging folder, parameters, kernel environment and folder.
 
-    def on_term(signum: int, frame: Any) -> None:
-        if _BUSY:
-            raise KeyboardInterrupt
-        _discard_warm()
-        os._exit(130)
+    Returns:
+        On success the staged executed notebook, its digest and the outputs' digests; on
+        failure the failing cell (if a cell raised), the exception and the kernel's stderr.
+    """
+    notebook = Path(job.notebook)
+    staging = Path(job.staging)
+    (staging / OUTPUT_SUBDIR).mkdir(parents=True, exist_ok=True)
+    kernel_name = _notebook_kernel_name(notebook)
+    km = None
+    try:
+        if kernel_name:  # else papermill reports the missing kernel name
+            km = launch_kernel(kernel_name, job.cwd, job.env, staging)
+    except Exception as error:  # e.g. no such kernel
+        return Result.failure(error)
+    try:
+        return _run_papermill(notebook, dict(job.parameters), job.cwd, kernel_name, km, staging)
+    finally:
+        if km is not None:
+            stop_kernel(km)
+            (staging / KERNEL_PID_FILE).unlink(missing_ok=True)
 
-    signal.signal(signal.SIGTERM, on_term)
-    multiprocessing.util.Finalize(None, _discard_warm, exitpriority=100)
+
+def launch_kernel(kernel_name: str, cwd: str, env: Mapping[str, str], staging: Path) -> Any:
+    """Start a kernel whose outputs go to ``<staging>/out``; record its pid in the staging folder.
+
+    The kernel's working directory is ``cwd`` (the notebook's folder, as under nbval), its
+    environment ``env`` plus :data:`analysis.paths.OUTPUT_DIR_ENV`, and its own stdout and
+    stderr go to ``<staging>/kernel.log``.
+    """
+    kernel_env = dict(env)
+    kernel_env[paths.OUTPUT_DIR_ENV] = str(staging / OUTPUT_SUBDIR)
+    km = TrackingKernelManager(kernel_name=kernel_name)
+    with open(staging / KERNEL_LOG, "ab") as log:
+        run_sync(km.start_kernel)(cwd=cwd, env=kernel_env, stdout=log, stderr=log)
+    pid = getattr(getattr(km, "provisioner", None), "pid", None)
+    if pid:
+        (staging / KERNEL_PID_FILE).write_text(f"{pid}\n", encoding="utf-8")
+    return km
+
+
+def stop_kernel(km: Any) -> None:
+    """Close a kernel's clients and kill it (every cell has run; nothing is left to flush)."""
+    # After an interruption nbclient leaves the cell's tasks pending on this thread's loop:
+    # cancel them and collect their results quietly, or they report "Kernel died" later.
+    loop = ensure_event_loop()
+    pending = list(asyncio.all_tasks(loop))
+    if pending:
+        for task in pending:
+            task.cancel()
+        papermill_log = logging.getLogger("papermill")
+        disabled, papermill_log.disabled = papermill_log.disabled, True
+        try:
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(
+                    asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), 5)
+                )
+        finally:
+            papermill_log.disabled = disabled
+    for client in km.__dict__.pop("_compendium_clients", []):
+        with contextlib.suppress(Exception):
+            client.stop_channels()
+    with contextlib.suppress(Exception):
+        run_sync(km.shutdown_kernel)(now=True)
+
+
+def _notebook_kernel_name(path: Path) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            name = json.load(handle).get("metadata", {}).get("kernelspec", {}).get("name")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) and name else None
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    keep = [line for line in text.splitlines() if "without encryption" not in line]
+    return "\n".join(keep[-lines:])
 
 
 def clean_notebook(nb: Any) -> Any:
@@ -120,250 +207,10 @@ def normalize_notebook(nb: Any, parameters: Mapping[str, Any] | None) -> Any:
 
 def notebook_bytes(nb: Any) -> bytes:
     """Serialise a notebook with nbformat (sorted keys) and a trailing newline."""
-    import nbformat
-
     text = nbformat.writes(nb)
     if not text.endswith("\n"):
         text += "\n"
     return text.encode("utf-8")
-
-
-def _kernel_manager_class() -> Any:
-    """An ``AsyncKernelManager`` that remembers its clients, to close them after a run."""
-    global _KERNEL_MANAGER_CLASS
-    if _KERNEL_MANAGER_CLASS is None:
-        from jupyter_client.manager import AsyncKernelManager
-
-        class TrackingKernelManager(AsyncKernelManager):  # type: ignore[misc]
-            def client(self, **kwargs: Any) -> Any:
-                client = super().client(**kwargs)
-                self.__dict__.setdefault("_compendium_clients", []).append(client)
-                return client
-
-        _KERNEL_MANAGER_CLASS = TrackingKernelManager
-    return _KERNEL_MANAGER_CLASS
-
-
-def _notebook_kernel_name(path: Path) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            name = json.load(handle).get("metadata", {}).get("kernelspec", {}).get("name")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return name if isinstance(name, str) and name else None
-
-
-def _launch_kernel(
-    kernel_name: str, cwd: str, env: Mapping[str, str], staging_root: Path, prefix: str
-) -> tuple[Any, Path]:
-    """Start a kernel whose outputs go to a new staging folder; return it and the folder.
-
-    The kernel's working directory is ``cwd`` (the notebook's folder, as under nbval), its
-    environment ``env`` plus :data:`analysis.paths.OUTPUT_DIR_ENV` pointing at
-    ``<staging>/out``, and its own stdout/stderr go to ``<staging>/kernel.log``.
-    """
-    from jupyter_core.utils import run_sync
-
-    staging_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=prefix))
-    (staging / "out").mkdir()
-    kernel_env = dict(env)
-    kernel_env[paths.OUTPUT_DIR_ENV] = str(staging / "out")
-    km = _kernel_manager_class()(kernel_name=kernel_name)
-    with open(staging / "kernel.log", "ab") as log:
-        run_sync(km.start_kernel)(cwd=cwd, env=kernel_env, stdout=log, stderr=log)
-    return km, staging
-
-
-def _stop_kernel(km: Any) -> None:
-    """Close a kernel's clients and kill it (every cell has run; nothing is left to flush)."""
-    import asyncio
-
-    from jupyter_core.utils import ensure_event_loop, run_sync
-
-    # After an interruption nbclient leaves the cell's tasks pending on this thread's loop:
-    # cancel them and collect their results quietly, or they report "Kernel died" later.
-    loop = ensure_event_loop()
-    pending = list(asyncio.all_tasks(loop))
-    if pending:
-        import logging
-
-        for task in pending:
-            task.cancel()
-        papermill_log = logging.getLogger("papermill")
-        disabled, papermill_log.disabled = papermill_log.disabled, True
-        try:
-            with contextlib.suppress(Exception):
-                loop.run_until_complete(
-                    asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), 5)
-                )
-        finally:
-            papermill_log.disabled = disabled
-    for client in km.__dict__.pop("_compendium_clients", []):
-        with contextlib.suppress(Exception):
-            client.stop_channels()
-    with contextlib.suppress(Exception):
-        run_sync(km.shutdown_kernel)(now=True)
-
-
-def _claim_warm(
-    key: str, staging_root: Path, prefix: str
-) -> tuple[Any, Path] | None:
-    """Take the kernel kept for this worker's next notebook, if it suits this one.
-
-    The kernel is the one the previous notebook ran on (same kernel name, folder and
-    environment). Before it is handed over it is reset (see :func:`_reset_kernel`) and given a
-    fresh staging folder, so the notebook starts as in a new kernel — except that the modules
-    the previous notebook imported are already loaded, which is the point: importing pandas,
-    matplotlib and statsmodels is most of a notebook's cost. nbval re-runs every notebook in a
-    fresh kernel and compares its outputs with these, so any state that leaked would show.
-    """
-    global _WARM
-    warm, _WARM = _WARM, None
-    if warm is None:
-        return None
-    from jupyter_core.utils import run_sync
-
-    alive = False
-    with contextlib.suppress(Exception):
-        alive = warm["key"] == key and bool(run_sync(warm["km"].is_alive)())
-    if alive:
-        staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=prefix))
-        (staging / "out").mkdir()
-        if _reset_kernel(warm["km"], warm["cwd"], staging / "out"):
-            return warm["km"], staging
-        shutil.rmtree(staging, ignore_errors=True)
-    _stop_kernel(warm["km"])
-    return None
-
-
-def _reset_kernel(km: Any, cwd: str, out_dir: Path) -> bool:
-    """Reset a used kernel to a fresh kernel's state, but for its loaded modules.
-
-    Clears the user namespace and history (``%reset -f``), closes every figure, restores the
-    working directory, points :data:`analysis.paths.OUTPUT_DIR_ENV` at the new staging folder,
-    starts a new history session and restarts the execution counter at 1 (a new session, or
-    IPython's history database refuses the repeated line numbers), all without output.
-
-    Returns:
-        Whether the kernel answered and the reset succeeded.
-    """
-    from jupyter_core.utils import run_sync
-
-    code = (
-        "get_ipython().run_line_magic('reset', '-f')\n"
-        "import os as _os, sys as _sys\n"
-        f"_os.chdir({cwd!r})\n"
-        f"_os.environ[{paths.OUTPUT_DIR_ENV!r}] = {str(out_dir)!r}\n"
-        "if 'matplotlib.pyplot' in _sys.modules:\n"
-        "    _sys.modules['matplotlib.pyplot'].close('all')\n"
-        "get_ipython().history_manager.reset(new_session=True)\n"
-        "get_ipython().execution_count = 1\n"
-        "del _os, _sys\n"
-    )
-    client = km.client()
-    try:
-        client.start_channels()
-        run_sync(client.wait_for_ready)(timeout=60)
-        reply = run_sync(client.execute_interactive)(
-            code, silent=True, store_history=False, timeout=60
-        )
-        return reply.get("content", {}).get("status") == "ok"
-    except Exception:
-        return False
-    finally:
-        with contextlib.suppress(Exception):
-            client.stop_channels()
-
-
-def _discard_warm() -> None:
-    """Stop a kernel kept for a next notebook (end of a run, worker exit, interruption)."""
-    global _WARM
-    warm, _WARM = _WARM, None
-    if warm is not None:
-        _stop_kernel(warm["km"])
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    keep = [line for line in text.splitlines() if "without encryption" not in line]
-    return "\n".join(keep[-lines:])
-
-
-def execute(job: Mapping[str, Any]) -> dict[str, Any]:
-    """Execute one notebook into a staging folder (the worker-process entry point).
-
-    The kernel is started first (or the kernel the worker's previous notebook ran on is reset
-    and taken, see :func:`_claim_warm`), then papermill is imported and runs the notebook on
-    it with :func:`papermill.execute_notebook`; with ``prestart`` the kernel is kept, after a
-    successful run, for the worker's next notebook.
-
-    Args:
-        job: ``notebook`` (path), ``staging_root`` (where staging folders go), ``parameters``
-            (non-default ones, possibly empty), ``env`` (the kernel's environment), ``cwd``
-            (the kernel's working directory) and ``prestart`` (another notebook follows: keep the
-            kernel for it).
-
-    Returns:
-        ``staging`` (the folder used) and, on success, ``{"ok": True, "notebook": <staged
-        executed notebook>, "notebook_sha": ..., "outputs": {relative path: sha256}}``; on
-        failure ``{"ok": False, "cell_index", "exec_count", "ename", "evalue", "notebook" (or
-        None), "detail"}``.
-    """
-    global _BUSY
-    _BUSY = True
-    try:
-        return _execute(job)
-    finally:
-        _BUSY = False
-
-
-def _execute(job: Mapping[str, Any]) -> dict[str, Any]:
-    global _WARM
-    notebook = Path(job["notebook"])
-    parameters = dict(job["parameters"])
-    cwd = str(job["cwd"])
-    env = dict(job["env"])
-    staging_root = Path(job["staging_root"])
-    kernel_name = _notebook_kernel_name(notebook)
-    key = canonical_json([kernel_name, cwd, sorted(env.items())])
-    km = None
-    try:
-        if kernel_name:
-            claimed = _claim_warm(key, staging_root, f"{notebook.stem}-")
-            km, staging = claimed or _launch_kernel(
-                kernel_name, cwd, env, staging_root, f"{notebook.stem}-"
-            )
-        else:  # papermill reports the missing kernel name
-            staging_root.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=f"{notebook.stem}-"))
-            (staging / "out").mkdir()
-    except Exception as error:  # e.g. no such kernel
-        return {
-            "ok": False,
-            "cell_index": None,
-            "exec_count": None,
-            "ename": type(error).__name__,
-            "evalue": str(error),
-            "notebook": None,
-            "detail": "",
-        }
-    keep = False
-    try:
-        result = _run_papermill(notebook, parameters, cwd, kernel_name, km, staging)
-        # Keep the kernel for this worker's next notebook (see _claim_warm).
-        keep = bool(kernel_name and job.get("prestart") and result.get("ok"))
-    finally:
-        if km is not None:
-            if keep:
-                _WARM = {"km": km, "key": key, "cwd": cwd}
-            else:
-                _stop_kernel(km)
-    result["staging"] = str(staging)
-    return result
 
 
 def _run_papermill(
@@ -373,18 +220,15 @@ def _run_papermill(
     kernel_name: str | None,
     km: Any,
     staging: Path,
-) -> dict[str, Any]:
-    # Imported after the kernel was launched, so that the imports overlap its start-up.
-    import nbformat
+) -> Result:
+    """Run papermill on a cleaned copy of ``notebook`` with the kernel ``km``."""
+    # Imported after the kernel was launched, so that the imports overlap its start-up
+    # (a performance choice, not a cycle: this module is only imported by the worker).
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    out_dir = staging / "out"
     source = staging / "input.ipynb"
     raw = staging / "executed.ipynb"
-    final = staging / notebook.name
-    log = staging / "kernel.log"
-
     nb = clean_notebook(nbformat.read(notebook, as_version=4))
     source.write_bytes(notebook_bytes(nb))
     try:
@@ -407,39 +251,26 @@ def _run_papermill(
             shutdown_kernel="immediate",
         )
     except PapermillExecutionError as error:
-        failed = None
-        if raw.is_file():
-            failed_nb = normalize_notebook(nbformat.read(raw, as_version=4), parameters)
-            final.write_bytes(notebook_bytes(failed_nb))
-            failed = str(final)
         index = error.cell_index
         if parameters and index is not None:
             index -= 1 if _injected_before(nb, index) else 0
-        return {
-            "ok": False,
-            "cell_index": index,
-            "exec_count": error.exec_count,
-            "ename": error.ename,
-            "evalue": error.evalue,
-            "notebook": failed,
-            "detail": "",
-        }
+        return Result(
+            False,
+            notebook=_save_failed_notebook(raw, staging / notebook.name, parameters),
+            cell_index=index,
+            exec_count=error.exec_count,
+            ename=error.ename,
+            evalue=error.evalue,
+        )
     except Exception as error:  # kernel died, timed out, no such kernel, ...
-        failed = None
-        if raw.is_file():
-            with contextlib.suppress(Exception):
-                failed_nb = normalize_notebook(nbformat.read(raw, as_version=4), parameters)
-                final.write_bytes(notebook_bytes(failed_nb))
-                failed = str(final)
-        return {
-            "ok": False,
-            "cell_index": None,
-            "exec_count": None,
-            "ename": type(error).__name__,
-            "evalue": str(error).strip().splitlines()[0] if str(error).strip() else "",
-            "notebook": failed,
-            "detail": _tail(log),
-        }
+        failed = Result.failure(error, detail=_tail(staging / KERNEL_LOG))
+        saved = _save_failed_notebook(raw, staging / notebook.name, parameters)
+        return Result(**{**failed.__dict__, "notebook": saved})
+    return _success(executed, parameters, staging / notebook.name, staging / OUTPUT_SUBDIR)
+
+
+def _success(executed: Any, parameters: Mapping[str, Any], final: Path, out_dir: Path) -> Result:
+    """Normalise and save the executed notebook; digest it and every output file."""
     data = notebook_bytes(normalize_notebook(executed, parameters))
     final.write_bytes(data)
     outputs = {
@@ -447,12 +278,21 @@ def _run_papermill(
         for p in sorted(out_dir.rglob("*"))
         if p.is_file()
     }
-    return {
-        "ok": True,
-        "notebook": str(final),
-        "notebook_sha": hashlib.sha256(data).hexdigest(),
-        "outputs": outputs,
-    }
+    return Result(
+        True, notebook=str(final), notebook_sha=hashlib.sha256(data).hexdigest(), outputs=outputs
+    )
+
+
+def _save_failed_notebook(raw: Path, final: Path, parameters: Mapping[str, Any]) -> str | None:
+    """Normalise the executed notebook of a failed run, if papermill wrote one."""
+    if not raw.is_file():
+        return None
+    try:
+        failed_nb = normalize_notebook(nbformat.read(raw, as_version=4), parameters)
+        final.write_bytes(notebook_bytes(failed_nb))
+    except Exception:  # an unreadable partial notebook: report the failure without it
+        return None
+    return str(final)
 
 
 def _injected_before(nb: Any, index: int) -> bool:

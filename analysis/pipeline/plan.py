@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from analysis.io import sha256_file
-from analysis.pipeline.manifest import load_manifest, notebook_source_digest, shared_input_digests
+from analysis.pipeline.manifest import (
+    Manifest,
+    ManifestEntry,
+    load_manifest,
+    notebook_source_digest,
+    shared_input_digests,
+)
 from analysis.pipeline.parameters import (
     canonical_json,
     declared_parameters,
@@ -57,14 +63,13 @@ class Task:
 _INPUT_LABELS = {
     "notebook": "notebook source changed",
     "parameters": "parameters changed",
-    "analysis/": "analysis/ changed",
+    "code": "analysis code (dataset, stats, charts, claims, paths, io) changed",
     "data/processed/": "data/processed/ changed",
-    "requirements.lock": "requirements.lock changed",
     "matplotlibrc": "matplotlibrc changed",
 }
 
 
-def why_run(project: Project, entry: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> str:
+def why_run(project: Project, entry: ManifestEntry | None, inputs: Mapping[str, Any]) -> str:
     """Explain why a notebook must run; the empty string means it can be skipped.
 
     Args:
@@ -73,11 +78,11 @@ def why_run(project: Project, entry: Mapping[str, Any] | None, inputs: Mapping[s
         inputs: The current input digests.
 
     Returns:
-        A reason such as ``"analysis/ changed"`` or ``"output figures/a.png missing"``.
+        A reason such as ``"data/processed/ changed"`` or ``"output figures/a.png missing"``.
     """
     if not entry:
         return "not in the manifest"
-    recorded = entry.get("inputs", {})
+    recorded = entry.inputs
     changed = [
         _INPUT_LABELS.get(key, f"{key} changed")
         for key in sorted(set(recorded) | set(inputs))
@@ -85,7 +90,7 @@ def why_run(project: Project, entry: Mapping[str, Any] | None, inputs: Mapping[s
     ]
     if changed:
         return ", ".join(changed)
-    outputs = entry.get("outputs") or {}
+    outputs = entry.outputs
     if not outputs:
         return "no recorded outputs"
     for rel, digest in sorted(outputs.items()):
@@ -123,7 +128,7 @@ def plan(
     """
     requested = dict(parameters or {})
     shared = shared_input_digests(project)
-    manifests: dict[Path, dict[str, Any]] = {}
+    manifests: dict[Path, Manifest] = {}
     tasks = []
     declared = {nb: declared_parameters(nb) for nb in notebooks} if requested else {}
     for notebook in notebooks:
@@ -155,7 +160,7 @@ def plan(
         task = Task(notebook, effective, dest, notebook_out, manifest_path, inputs)
         if manifest_path not in manifests:
             manifests[manifest_path] = load_manifest(manifest_path)
-        entry = manifests[manifest_path]["notebooks"].get(notebook.stem)
+        entry = manifests[manifest_path].notebooks.get(notebook.stem)
         reason = why_run(project, entry, inputs)
         if force:
             task.reason = reason or "--force"

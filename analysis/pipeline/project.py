@@ -43,14 +43,37 @@ Log = Callable[[str], None]
 
 
 class PipelineError(Exception):
-    """A user-facing error: reported as a message without a traceback."""
+    """A user-facing error: reported as one ``error:`` line without a traceback.
+
+    Attributes:
+        exit_code: The command's exit status (2: a usage error, refused before any kernel).
+    """
+
+    exit_code: int = 2
 
 
 class ParameterError(PipelineError):
     """A parameter that a notebook does not declare, or one of the wrong type."""
 
 
+class SaveError(PipelineError):
+    """Finished outputs could not be moved into place (none of that notebook's were)."""
 
+    exit_code = 1
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGINT, SIGTERM or SIGHUP).
+
+    Attributes:
+        signum: The signal.
+        exit_code: ``128 + signum`` (130, 143, 129), as a shell reports a process killed by it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.exit_code = 128 + signum
 
 
 @dataclass(frozen=True)
@@ -63,8 +86,9 @@ class Project:
         figures_dir: Canonical outputs of default-parameter runs.
         runs_dir: Parameterised runs, failed notebooks and staging (git-ignored).
         processed_dir: The processed data set (an input of every notebook).
-        analysis_dir: The analysis package (its ``.py`` files are inputs of every notebook).
-        lock_file: ``requirements.lock`` (an input of every notebook).
+        code: Folders and files of the package that notebooks use (their ``.py`` files are
+            inputs of every notebook; :data:`analysis.paths.NOTEBOOK_CODE`).
+        lock_files: The environment's lock files (inputs of every notebook).
         matplotlibrc: Optional ``matplotlibrc`` (an input when present).
         manifest: The manifest of canonical runs.
     """
@@ -74,8 +98,8 @@ class Project:
     figures_dir: Path
     runs_dir: Path
     processed_dir: Path
-    analysis_dir: Path
-    lock_file: Path
+    code: tuple[Path, ...]
+    lock_files: tuple[Path, ...]
     matplotlibrc: Path
     manifest: Path
 
@@ -88,8 +112,8 @@ class Project:
             figures_dir=paths.FIGURES_DIR,
             runs_dir=paths.RUNS_DIR,
             processed_dir=paths.PROCESSED_DIR,
-            analysis_dir=Path(paths.__file__).resolve().parent,
-            lock_file=paths.LOCK_FILE,
+            code=paths.NOTEBOOK_CODE,
+            lock_files=paths.LOCK_FILES,
             matplotlibrc=paths.MATPLOTLIBRC,
             manifest=paths.MANIFEST,
         )
@@ -99,17 +123,21 @@ class Project:
         """Return a project with the standard layout under ``root`` (e.g. a test folder)."""
         base = Path(root).resolve()
         default = cls.default()
+
+        def moved(path: Path) -> Path:
+            return base / Path(path).relative_to(default.root)
+
         return cls(
             root=base,
+            code=tuple(moved(p) for p in default.code),
+            lock_files=tuple(moved(p) for p in default.lock_files),
             **{
-                name: base / Path(getattr(default, name)).relative_to(default.root)
+                name: moved(getattr(default, name))
                 for name in (
                     "notebooks_dir",
                     "figures_dir",
                     "runs_dir",
                     "processed_dir",
-                    "analysis_dir",
-                    "lock_file",
                     "matplotlibrc",
                     "manifest",
                 )

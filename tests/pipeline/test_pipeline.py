@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from analysis import pipeline
-from analysis.pipeline import ParameterError, Project, kernels, runner
+from analysis.pipeline import ParameterError, Project, runner
 
 pytestmark = pytest.mark.slow
 
@@ -163,12 +163,11 @@ def test_run_writes_figures_and_clean_notebooks(project, first_run):
 
 
 def test_forced_rerun_is_byte_identical(project, first_run):
-    """A forced sequential re-run (pre-started kernel, in-process) gives the same bytes."""
+    """A forced sequential re-run gives the same bytes."""
     _, before = first_run
     summary = pipeline.run_notebooks(project, force=True, jobs=1, log=lambda line: None)
     assert summary.count("ran") == 2
     assert snapshot(project) == before
-    assert kernels._WARM is None  # the pre-started kernel was used, none is left over
 
 
 def test_second_run_skips(project):
@@ -189,8 +188,7 @@ def no_execution(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a kernel was about to start")
 
-    monkeypatch.setattr(runner, "_run_inline", forbidden)
-    monkeypatch.setattr(runner, "_run_pool", forbidden)
+    monkeypatch.setattr(runner, "_run_workers", forbidden)
 
 
 def test_unknown_parameter_rejected_before_execution(project, no_execution):
@@ -301,18 +299,28 @@ def test_stale_output_is_removed(project, monkeypatch):
     assert not (project.figures_dir / "extra.txt").exists()
     assert "removed figures/extra.txt (no longer produced by 02-beta)" in lines
     manifest = pipeline.load_manifest(project.manifest)
-    assert "figures/extra.txt" not in manifest["notebooks"]["02-beta"]["outputs"]
+    assert "figures/extra.txt" not in manifest.notebooks["02-beta"].outputs
 
 
-def test_change_in_analysis_reruns(project):
-    """Changing a file in analysis/ re-runs the notebooks and says why."""
+def test_change_in_notebook_code_reruns(project):
+    """Changing code the notebooks use (a dataset module) re-runs them and says why."""
     up_to_date(project)
-    (project.analysis_dir / "helpers.py").write_text('"""Added by a test."""\n')
+    (project.root / "analysis" / "dataset" / "helpers.py").write_text('"""Added by a test."""\n')
     lines: list[str] = []
     summary = pipeline.run_notebooks(project, log=lines.append)
     assert summary.count("ran") == 2
-    assert "start 01-alpha (analysis/ changed)" in lines
+    assert any(line.startswith("start 01-alpha (analysis code (dataset") for line in lines)
     assert pipeline.run_notebooks(project, log=lambda line: None).count("skipped") == 2
+
+
+def test_change_in_cli_or_pipeline_does_not_rerun(project):
+    """The command line and the pipeline are not notebook inputs: editing them skips all."""
+    up_to_date(project)
+    for name in ("cli.py", "pipeline/runner.py"):
+        with open(project.root / "analysis" / name, "a", encoding="utf-8") as handle:
+            handle.write("# edited by a test\n")
+    summary = pipeline.run_notebooks(project, log=lambda line: None)
+    assert summary.count("skipped") == 2
 
 
 def test_verify_passes_then_names_altered_file(project):
@@ -334,9 +342,9 @@ def test_verify_passes_then_names_altered_file(project):
     assert not result.missing and not result.extra
 
 
-def test_reused_kernel_starts_clean(tmp_path):
-    """The kernel kept for the next notebook is reset: no leaked names, counts from 1."""
-    project = make_project(tmp_path / "reuse")
+def test_each_notebook_gets_a_fresh_kernel(tmp_path):
+    """No state leaks from one notebook to the next: names, working directory, counts."""
+    project = make_project(tmp_path / "fresh")
     write_notebook(project.notebooks_dir / "01-alpha.ipynb",
                    [("code", "leak = 42  # left behind\noutput_dir = None", ["parameters"]),
                     ("code", "import os\nos.chdir('/')", [])])
@@ -346,7 +354,7 @@ def test_reused_kernel_starts_clean(tmp_path):
                      "print('leak' in dir(), os.getcwd().endswith('notebooks'))\n"
                      "print(paths.output_dir(output_dir).parent.name != 'figures')", [])])
     summary = pipeline.run_notebooks(project, jobs=1, log=lambda line: None)
-    assert summary.ok and kernels._WARM is None
+    assert summary.ok
     nb = nbformat.read(project.notebooks_dir / "02-beta.ipynb", as_version=4)
     assert [c.execution_count for c in nb.cells] == [1, 2]
     assert nb.cells[1].outputs[0]["text"] == "False True\nTrue\n"
