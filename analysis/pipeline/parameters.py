@@ -11,9 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from analysis.pipeline.project import ParameterError, PipelineError, Project, discover_notebooks
 
 _NO_LITERAL = object()
+#: Parameters the pipeline decides, refused from the command line, with the reason.
+PIPELINE_PARAMETERS: Mapping[str, str] = {
+    "output_dir": (
+        "cannot be set from the command line: the pipeline decides where outputs go "
+        "(figures/ for default parameters, runs/<notebook>-<hash>/ otherwise)"
+    ),
+}
+#: Parameters naming a file of the project: relative to its root and inside it.
+PATH_PARAMETERS: tuple[str, ...] = ("data_path",)
 _TYPES: dict[str, type] = {
     "int": int,
     "float": float,
@@ -35,12 +46,15 @@ class Parameter:
             default or an expression), in which case any value is accepted.
         default: The default as written in the cell.
         help: The trailing comment.
+        optional: Whether ``None`` is accepted: annotated ``Optional[...]`` or ``... | None``,
+            or a ``None`` default.
     """
 
     name: str
     type_name: str | None
     default: str
     help: str = ""
+    optional: bool = False
 
     @property
     def default_value(self) -> Any:
@@ -51,12 +65,19 @@ class Parameter:
             return _NO_LITERAL
 
 
-def _type_from_annotation(annotation: str) -> str | None:
+def _type_from_annotation(annotation: str) -> tuple[str | None, bool]:
+    """Return the type name of an annotation and whether it admits ``None``."""
     text = annotation.replace(" ", "")
+    optional = False
     if text.startswith("Optional[") and text.endswith("]"):
-        text = text[len("Optional[") : -1]
+        text, optional = text[len("Optional[") : -1], True
+    parts = text.split("|")
+    if len(parts) > 1 and "None" in parts:
+        parts = [part for part in parts if part != "None"]
+        optional = True
+        text = parts[0] if len(parts) == 1 else ""
     base = text.split("[", 1)[0].lower()
-    return base if base in _TYPES else None
+    return (base if base in _TYPES else None), optional
 
 
 def _type_of(value: Any) -> str | None:
@@ -88,11 +109,13 @@ def declared_parameters(notebook: Path) -> dict[str, Parameter]:
     found: dict[str, Parameter] = {}
     for name, info in inspected.items():
         default = str(info.get("default", ""))
-        type_name = _type_from_annotation(str(info.get("inferred_type_name") or ""))
+        annotation = str(info.get("inferred_type_name") or "")
+        type_name, optional = _type_from_annotation(annotation)
+        value = Parameter(name, None, default).default_value
         if type_name is None:
-            value = Parameter(name, None, default).default_value
             type_name = None if value is _NO_LITERAL else _type_of(value)
-        found[name] = Parameter(name, type_name, default, str(info.get("help") or ""))
+        optional = optional or value is None
+        found[name] = Parameter(name, type_name, default, str(info.get("help") or ""), optional)
     return found
 
 
@@ -114,27 +137,68 @@ def parse_cli_value(text: str) -> Any:
     return text
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a mapping with the same key twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_parameter_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read parameters from a YAML file (a mapping of names to values).
 
     Raises:
-        PipelineError: The file is missing, is not valid YAML or is not a mapping.
+        PipelineError: The file is missing, is not valid YAML (a key given twice included)
+            or is not a mapping.
     """
-    import yaml
-
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise PipelineError(f"cannot read parameter file {path}: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise PipelineError(f"parameter file {path} is not valid YAML: {exc}") from None
+        detail = " ".join(str(exc).split())
+        raise PipelineError(f"parameter file {path} is not valid YAML: {detail}") from None
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
         raise PipelineError(f"parameter file {path} must be a mapping of names to values")
     return data
+
+
+def check_path_parameters(root: Path, notebook: str, parameters: Mapping[str, Any]) -> None:
+    """Refuse a path parameter (:data:`PATH_PARAMETERS`) that leaves the project.
+
+    Args:
+        root: The project root, which such paths are relative to.
+        notebook: The notebook's name, for messages.
+        parameters: The non-default parameters.
+
+    Raises:
+        ParameterError: The path is absolute, resolves outside ``root`` or is not a file;
+            the message names the parameter and the path.
+    """
+    for name in PATH_PARAMETERS:
+        value = parameters.get(name)
+        if not value:
+            continue
+        where = f"{notebook}: parameter {name!r} ({value!r})"
+        if Path(value).is_absolute():
+            raise ParameterError(f"{where} must be relative to the project root {root}")
+        target = (root / value).resolve()
+        if not target.is_relative_to(root.resolve()):
+            raise ParameterError(f"{where} must lie inside the project root {root}")
+        if not target.is_file():
+            raise ParameterError(f"{where}: no such file in the project root {root}")
 
 
 def validate_parameters(
@@ -162,6 +226,13 @@ def validate_parameters(
             )
         spec = declared[name]
         expected = spec.type_name
+        if name in PIPELINE_PARAMETERS:
+            raise ParameterError(f"{notebook}: parameter {name!r} {PIPELINE_PARAMETERS[name]}")
+        if value is None and expected is not None and not spec.optional:
+            raise ParameterError(
+                f"{notebook}: parameter {name!r} expects {expected} (default {spec.default}), "
+                "got None; it is not declared optional"
+            )
         if expected is not None and value is not None:
             actual = _type_of(value)
             if expected == "float" and actual == "int":

@@ -18,6 +18,7 @@ from analysis.pipeline.manifest import (
 )
 from analysis.pipeline.parameters import (
     canonical_json,
+    check_path_parameters,
     declared_parameters,
     run_dir,
     validate_parameters,
@@ -143,6 +144,7 @@ def plan(
                     raise
                 hint = f" (declared by {', '.join(users)}: select only those notebooks)"
                 raise ParameterError(f"{error}{hint}") from None
+        check_path_parameters(project.root, notebook.name, effective)
         if effective:
             dest = run_dir(project, notebook, effective)
             manifest_path = dest / "MANIFEST.json"
