@@ -35,8 +35,7 @@ PACKAGE = Path(pipeline.__file__).resolve().parent.parent
 PARAMETERS = (
     'output_dir: str = ""  # pipeline-owned\n'
     'data_path: str = ""  # a file of the project\n'
-    'label: str = "x"  # a label\n'
-    "note: str | None = None  # optional"
+    'label: str = "x"  # a label'
 )
 BODY = (
     "import os, pathlib, time\n"
