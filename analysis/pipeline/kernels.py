@@ -76,11 +76,15 @@ def launch_kernel(kernel_name: str, cwd: str, env: Mapping[str, str], staging: P
     kernel_env = dict(env)
     kernel_env[paths.OUTPUT_DIR_ENV] = str(staging / OUTPUT_SUBDIR)
     km = TrackingKernelManager(kernel_name=kernel_name)
-    with open(staging / KERNEL_LOG, "ab") as log:
-        run_sync(km.start_kernel)(cwd=cwd, env=kernel_env, stdout=log, stderr=log)
-    pid = getattr(getattr(km, "provisioner", None), "pid", None)
-    if pid:
-        (staging / KERNEL_PID_FILE).write_text(f"{pid}\n", encoding="utf-8")
+    try:
+        with open(staging / KERNEL_LOG, "ab") as log:
+            run_sync(km.start_kernel)(cwd=cwd, env=kernel_env, stdout=log, stderr=log)
+        pid = getattr(getattr(km, "provisioner", None), "pid", None)
+        if pid:
+            (staging / KERNEL_PID_FILE).write_text(f"{pid}\n", encoding="utf-8")
+    except BaseException:  # stopped (or failed) while the kernel was starting
+        stop_kernel(km)
+        raise
     return km
 
 

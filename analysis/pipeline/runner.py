@@ -107,7 +107,7 @@ def run_notebooks(
         if todo:
             workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
             try:
-                outcomes.update(_run_workers(project, todo, committer, log, workers))
+                outcomes.update(_run_workers(project, todo, committer, log, workers, guard))
             finally:
                 _remove_staging(project)
         return RunSummary([outcomes[t.stem] for t in tasks], time.perf_counter() - started)
@@ -135,12 +135,17 @@ def _exclusive(project: Project) -> Iterator[None]:
 
 
 def _run_workers(
-    project: Project, todo: Sequence[Task], committer: Committer, log: Log, workers: int
+    project: Project,
+    todo: Sequence[Task],
+    committer: Committer,
+    log: Log,
+    workers: int,
+    guard: SignalGuard,
 ) -> dict[str, Outcome]:
     """Run ``todo`` on at most ``workers`` worker processes; commit each as it finishes."""
     outcomes: dict[str, Outcome] = {}
     queue = list(todo)
-    with WorkerPool(project, _kernel_env()) as pool:
+    with WorkerPool(project, _kernel_env(), guard) as pool:
         while queue or pool.running:
             while queue and len(pool.running) < workers:
                 task = queue.pop(0)

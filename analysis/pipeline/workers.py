@@ -26,6 +26,7 @@ from types import TracebackType
 from analysis.pipeline.jobs import KERNEL_PID_FILE, RUNTIME_SUBDIR, WORKER_LOG, Job, Result
 from analysis.pipeline.plan import Task
 from analysis.pipeline.project import Project
+from analysis.pipeline.signals import SignalGuard
 
 #: Seconds a worker gets to stop its kernel after SIGTERM before its group is killed.
 STOP_GRACE: float = 3.0
@@ -69,9 +70,12 @@ class Running:
 class WorkerPool:
     """Starts, polls and stops worker processes; a context manager that stops them all."""
 
-    def __init__(self, project: Project, kernel_env: Mapping[str, str]) -> None:
+    def __init__(
+        self, project: Project, kernel_env: Mapping[str, str], guard: SignalGuard
+    ) -> None:
         self.project = project
         self.kernel_env = dict(kernel_env)
+        self.guard = guard
         self.running: list[Running] = []
 
     def __enter__(self) -> WorkerPool:
@@ -100,7 +104,8 @@ class WorkerPool:
             filter(None, [str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")])
         )
         command = [sys.executable, "-m", "analysis.pipeline.worker", str(job.save())]
-        with open(staging / WORKER_LOG, "wb") as log:
+        # Held, so that a signal cannot fall between the start and the bookkeeping.
+        with self.guard.hold(), open(staging / WORKER_LOG, "wb") as log:
             process = subprocess.Popen(
                 command,
                 cwd=self.project.root,
@@ -110,8 +115,8 @@ class WorkerPool:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        running = Running(task, job, process, time.perf_counter())
-        self.running.append(running)
+            running = Running(task, job, process, time.perf_counter())
+            self.running.append(running)
         return running
 
     def wait_any(self) -> list[Running]:
