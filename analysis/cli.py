@@ -113,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"notebooks at once (default: number of CPUs, {os.cpu_count()})",
     )
     run.add_argument("--force", action="store_true", help="run even if nothing changed")
+    run.add_argument(
+        "--sweep",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,...",
+        help=(
+            "run one NOTEBOOK at every combination of these values (repeatable), in parallel, "
+            "and write runs/<notebook>-sweep-<hash>/summary.csv"
+        ),
+    )
 
     listing = commands.add_parser("list", help="list notebooks and their parameters")
     listing.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
@@ -168,12 +178,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         _say(f"no notebooks matching {pipeline.NOTEBOOK_GLOB} in {where}/")
         return EXIT_OK
     parameters = _parameters(args)
+    sweep = pipeline.parse_sweep(args.sweep, parameters) if args.sweep else None
+    if sweep is not None and (selected is None or len(selected) != 1):
+        raise pipeline.ParameterError("--sweep runs exactly one NOTEBOOK; name it")
     statistics = project.processed_dir / "report_statistics.csv"
     if statistics.is_file():  # before any kernel starts (throwaway test projects have none)
         check_statistics(statistics)
-    summary = pipeline.run_notebooks(
-        project, selected, parameters, jobs=args.jobs, force=args.force, log=_say
-    )
+    if sweep is not None and selected is not None:
+        summary, table = pipeline.run_sweep(
+            project, selected[0], sweep, jobs=args.jobs, force=args.force, log=_say
+        )
+        if summary.ok:
+            _say(f"wrote {project.rel(table)} ({len(sweep.points())} runs)")
+    else:
+        summary = pipeline.run_notebooks(
+            project, selected, parameters, jobs=args.jobs, force=args.force, log=_say
+        )
     _say(summary.line())
     if not summary.ok:
         for outcome in summary.outcomes:

@@ -12,7 +12,7 @@ Modules: :mod:`.project` (layout, errors), :mod:`.parameters`, :mod:`.manifest` 
 manifest entries), :mod:`.plan`, :mod:`.jobs` (what a worker gets and returns),
 :mod:`.workers` (process supervision), :mod:`.worker` and :mod:`.kernels` (the worker side),
 :mod:`.commit` (outputs moved into place as a group), :mod:`.signals`, :mod:`.runner`,
-:mod:`.verify`.
+:mod:`.sweep` (one notebook over a grid of parameters), :mod:`.verify`.
 
 * Default parameters update the canonical executed notebook in place and its figure files in
   ``figures/``; any non-default parameter sends the executed notebook and its outputs to
@@ -54,6 +54,7 @@ from analysis.pipeline.project import (
     resolve_notebooks,
 )
 from analysis.pipeline.runner import RunSummary, run_notebooks
+from analysis.pipeline.sweep import Sweep, parse_sweep, run_sweep
 from analysis.pipeline.verify import VerifyResult, copy_project, verify
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "Project",
     "RunSummary",
     "SaveError",
+    "Sweep",
     "Task",
     "VerifyResult",
     "copy_project",
@@ -76,9 +78,11 @@ __all__ = [
     "load_parameter_file",
     "parameters_digest",
     "parse_cli_value",
+    "parse_sweep",
     "plan",
     "resolve_notebooks",
     "run_notebooks",
+    "run_sweep",
     "validate_parameters",
     "verify",
 ]

@@ -89,32 +89,59 @@ def run_notebooks(
             file is left and no output is half-written.
     """
     started = time.perf_counter()
-    with SignalGuard() as guard, _exclusive(project):
+    with SignalGuard() as guard, exclusive(project):
         selected = list(notebooks) if notebooks is not None else discover_notebooks(project)
         tasks = plan(project, selected, parameters, force=force)
-        committer = Committer(project, tasks, log, guard)
-        outcomes = {
-            t.stem: Outcome(t.stem, "skipped", message=t.skip_reason)
-            for t in tasks
-            if t.reason is None
-        }
-        for task in tasks:
-            if task.reason is None:
-                log(f"skip  {task.stem}: {task.skip_reason}")
-        if notebooks is None and not parameters:
-            committer.prune(selected)
-        todo = [t for t in tasks if t.reason is not None]
-        if todo:
-            workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-            try:
-                outcomes.update(_run_workers(project, todo, committer, log, workers, guard))
-            finally:
-                _remove_staging(project)
-        return RunSummary([outcomes[t.stem] for t in tasks], time.perf_counter() - started)
+        prune = selected if notebooks is None and not parameters else None
+        outcomes = execute_tasks(project, tasks, jobs, log, guard, prune)
+        return RunSummary(outcomes, time.perf_counter() - started)
+
+
+def execute_tasks(
+    project: Project,
+    tasks: Sequence[Task],
+    jobs: int | None,
+    log: Log,
+    guard: SignalGuard,
+    prune: Sequence[Path] | None = None,
+) -> list[Outcome]:
+    """Run the planned tasks that must run, commit them, and return every task's outcome.
+
+    Args:
+        project: The project (its run lock must be held).
+        tasks: Planned tasks (those without a reason to run are reported as skipped).
+        jobs: Maximum notebooks at once (default: the number of CPUs).
+        log: Receives the progress lines.
+        guard: The signal guard of the run.
+        prune: The notebooks that exist, to forget manifest entries of the others; ``None``
+            to keep every entry.
+
+    Returns:
+        One outcome per task, in the order of ``tasks``.
+    """
+    committer = Committer(project, tasks, log, guard)
+    outcomes = {
+        t.notebook_out: Outcome(t.stem, "skipped", message=t.skip_reason)
+        for t in tasks
+        if t.reason is None
+    }
+    for task in tasks:
+        if task.reason is None:
+            log(f"skip  {task.stem}: {task.skip_reason}")
+    if prune is not None:
+        committer.prune(prune)
+    todo = [t for t in tasks if t.reason is not None]
+    if todo:
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        try:
+            outcomes.update(_run_workers(project, todo, committer, log, workers, guard))
+        finally:
+            _remove_staging(project)
+    return [outcomes[t.notebook_out] for t in tasks]
 
 
 @contextlib.contextmanager
-def _exclusive(project: Project) -> Iterator[None]:
+def exclusive(project: Project) -> Iterator[None]:
     """Hold an advisory lock on the project root so that two runs do not interleave."""
     try:
         import fcntl
@@ -141,9 +168,9 @@ def _run_workers(
     log: Log,
     workers: int,
     guard: SignalGuard,
-) -> dict[str, Outcome]:
+) -> dict[Path, Outcome]:
     """Run ``todo`` on at most ``workers`` worker processes; commit each as it finishes."""
-    outcomes: dict[str, Outcome] = {}
+    outcomes: dict[Path, Outcome] = {}
     queue = list(todo)
     with WorkerPool(project, _kernel_env(), guard) as pool:
         while queue or pool.running:
@@ -152,7 +179,7 @@ def _run_workers(
                 log(_start_line(task))
                 pool.start(task)
             for finished in pool.wait_any():
-                outcomes[finished.task.stem] = _finish(project, finished, committer, log)
+                outcomes[finished.task.notebook_out] = _finish(project, finished, committer, log)
     return outcomes
 
 

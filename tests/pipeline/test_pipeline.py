@@ -358,3 +358,33 @@ def test_each_notebook_gets_a_fresh_kernel(tmp_path):
     nb = nbformat.read(project.notebooks_dir / "02-beta.ipynb", as_version=4)
     assert [c.execution_count for c in nb.cells] == [1, 2]
     assert nb.cells[1].outputs[0]["text"] == "False True\nTrue\n"
+
+
+def test_sweep_runs_every_point_and_joins_their_csvs(project):
+    """`--sweep scale=1,2` runs beta twice into runs/ and writes one summary table."""
+    up_to_date(project)
+    before = snapshot(project)
+    beta = project.notebooks_dir / "02-beta.ipynb"
+    sweep = pipeline.parse_sweep(["scale=1,2.5,1.0,2.5"], {})
+    assert sweep.axes == (("scale", (1, 2.5, 1.0)),)  # 1 and 1.0 differ as text, not as runs
+    summary, table = pipeline.run_sweep(project, beta, sweep, log=lambda line: None)
+    assert summary.ok and summary.count("ran") == 2
+    assert table.parent.parent == project.runs_dir
+    assert table.parent.name.startswith("02-beta-sweep-")
+    lines = table.read_text().splitlines()
+    assert lines[0] == "scale,run,file,0,0.0"  # beta.csv has no header: its first row is one
+    # beta.csv holds i, i * scale for i = 0, 1, 2 (computed here, not read from the code)
+    values = [(line.split(",")[0], line.split(",")[-1]) for line in lines[1:]]
+    assert values == [("1", str(i * 1.0)) for i in (1, 2)] + [("2.5", str(i * 2.5)) for i in (1, 2)]
+    assert snapshot(project) == before  # canonical outputs untouched
+
+
+def test_sweep_refuses_bad_points_before_any_kernel(project, no_execution):
+    """An unknown name or a mistyped value in a sweep is refused before anything runs."""
+    beta = project.notebooks_dir / "02-beta.ipynb"
+    with pytest.raises(ParameterError, match="expects float"):
+        pipeline.run_sweep(project, beta, pipeline.parse_sweep(["scale=1,abc"], {}))
+    with pytest.raises(ParameterError, match="unknown parameter 'nope'"):
+        pipeline.run_sweep(project, beta, pipeline.parse_sweep(["nope=1"], {}))
+    with pytest.raises(ParameterError, match="given twice"):
+        pipeline.parse_sweep(["scale=1", "scale=2"], {})
