@@ -99,6 +99,8 @@ def make_project(root: Path) -> Project:
     (root / "analysis" / "dataset").mkdir()
     (root / "analysis" / "dataset" / "__init__.py").write_text('"""Stub."""\n')
     (root / "analysis" / "dataset" / "extract.py").write_text(STUB_EXTRACT)
+    for name in ("source.py", "numerals.py", "provenance.py"):  # imported by the CLI
+        shutil.copy(PACKAGE / "dataset" / name, root / "analysis" / "dataset" / name)
     (root / "requirements.lock").write_text("nbformat\n")
     (root / "data" / "processed").mkdir(parents=True)
     (root / "data" / "processed" / "table.csv").write_text(TABLE)
