@@ -229,6 +229,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_OK
     bad = len(result.differ) + len(result.missing) + len(result.extra)
     _say(f"verify: {bad} output(s) not reproduced ({len(result.identical)} identical)")
+    if result.report is not None:
+        _say(f"verify: what changed is shown in {result.report}")
     return EXIT_FAILED
 
 

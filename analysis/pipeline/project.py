@@ -27,6 +27,7 @@ COPY_IGNORE: tuple[str, ...] = (
     ".git",
     ".venv",
     ".venv-*",
+    ".uv",
     "runs",
     "build",
     "__pycache__",

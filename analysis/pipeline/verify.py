@@ -33,12 +33,15 @@ class VerifyResult:
         differ: Outputs whose reproduction has other bytes.
         missing: Files in the working tree that the re-run did not produce.
         extra: Files the re-run produced that the working tree lacks.
+        report: The page showing how each output changed (``build/verify/index.html``),
+            written only when something was not reproduced.
     """
 
     identical: list[str]
     differ: list[str]
     missing: list[str]
     extra: list[str]
+    report: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -97,6 +100,21 @@ def copy_project(source: Path, target: Path) -> None:
         destination = target / name
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(origin, destination, follow_symlinks=False)
+
+
+def _report_differences(project: Project, copy: Path, result: VerifyResult) -> Path | None:
+    """Write the page showing what changed (or remove a stale one); return its path."""
+    out_dir = project.root / "build" / "verify"
+    if result.ok:
+        (out_dir / "index.html").unlink(missing_ok=True)
+        return None
+    # Imported here, not at the top: matplotlib and nbdime cost seconds at start-up, and
+    # every `run` imports this package; only a failed verify needs them.
+    from analysis.pipeline.verify_report import write_verify_report
+
+    return write_verify_report(
+        project.root, copy, result.differ, out_dir, missing=result.missing, extra=result.extra
+    )
 
 
 def verify(
@@ -159,6 +177,7 @@ def verify(
             missing=sorted(set(expected) - set(produced)),
             extra=sorted(set(produced) - set(expected)),
         )
+        result.report = _report_differences(project, copy, result)
         return result
     finally:
         if keep:
