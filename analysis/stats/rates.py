@@ -34,6 +34,7 @@ from statsmodels.stats import rates as sm_rates
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
+from analysis.stats.directional import check_dispersion
 from analysis.stats.estimates import (
     Estimate,
     check_conf_level,
@@ -499,6 +500,7 @@ def compare_trends(
     conf_level: float = 0.95,
     labels: Sequence[str] = ("a", "b"),
     periods: Sequence[str] = ("1", "2"),
+    dispersion: float = 1.0,
 ) -> Estimate:
     """Ratio of rate ratios: did category b change differently from category a?
 
@@ -523,6 +525,9 @@ def compare_trends(
         conf_level: Confidence level of the interval, in (0, 1).
         labels: Names of categories a and b (two distinct labels).
         periods: Names of periods 1 and 2 (two distinct labels).
+        dispersion: Quasi-Poisson scale ``phi >= 1``: the Wald standard error is multiplied
+            by ``sqrt(phi)`` and the interval and p-value recomputed from it (the G and
+            chi-square statistics in ``extra`` are divided by ``phi``).
 
     Returns:
         An :class:`~analysis.stats.estimates.Estimate` with metric
@@ -554,6 +559,7 @@ def compare_trends(
     level = check_conf_level(conf_level)
     label_a, label_b = _check_pair(labels, "labels")
     period_1, period_2 = _check_pair(periods, "periods")
+    phi = check_dispersion(dispersion)
 
     table = pd.DataFrame(
         {
@@ -594,9 +600,15 @@ def compare_trends(
             f"the closed-form log ratio of rate ratios {closed_form!r}"
         )
 
-    lr_statistic = max(2.0 * (llf_saturated - llf_additive), 0.0)
+    lr_statistic = max(2.0 * (llf_saturated - llf_additive), 0.0) / phi
     lr_p_value = float(stats.chi2.sf(lr_statistic, df=1))
     pearson = stats.chi2_contingency([[a1, a2], [b1, b2]], correction=False)
+    pearson_chi2 = float(pearson.statistic) / phi
+    if phi != 1.0:
+        se_log *= math.sqrt(phi)
+        z = stats.norm.ppf(0.5 + level / 2)
+        ci_log = pd.Series([log_estimate - z * se_log, log_estimate + z * se_log])
+        wald_p = float(2.0 * stats.norm.sf(abs(log_estimate) / se_log))
 
     return Estimate(
         metric="ratio_of_rate_ratios",
@@ -609,6 +621,7 @@ def compare_trends(
             f"Ratio of rate ratios ({label_b} vs {label_a}, {period_2} vs {period_1}): "
             "exponentiated interaction of the Poisson GLM count ~ C(period) * C(category) "
             "(statsmodels, log link); Wald CI and Wald test"
+            + (f", SE scaled by sqrt(dispersion = {phi:g})" if phi != 1.0 else "")
         ),
         inputs={
             "count_a1": a1,
@@ -627,7 +640,8 @@ def compare_trends(
             "se_log_estimate": se_log,
             "lr_statistic": lr_statistic,
             "lr_p_value": lr_p_value,
-            "pearson_chi2": float(pearson.statistic),
-            "pearson_p_value": float(pearson.pvalue),
+            "pearson_chi2": pearson_chi2,
+            "pearson_p_value": float(stats.chi2.sf(pearson_chi2, df=1)),
+            "dispersion": phi,
         },
     )
