@@ -35,6 +35,7 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
 from analysis.stats.estimates import check_conf_level, check_count, check_count_within
+from analysis.stats.pvalues import format_p
 
 __all__ = [
     "SIDES",
@@ -373,28 +374,3 @@ def holm(p_values: Sequence[float]) -> list[float]:
     if not p_values:
         return []
     return [float(p) for p in multipletests(list(p_values), method="holm")[1]]
-
-
-def format_p(log10_p: float, digits: int = 2) -> str:
-    """Show a p-value from its base-10 log, never as 0.
-
-    Args:
-        log10_p: ``log10(p)`` (finite, or ``-inf`` for a p-value beyond any precision).
-        digits: Significant digits.
-
-    Returns:
-        ``"0.38"``, ``"2.6e-16"``, ``"3.1e-236"`` or ``"< 1e-300"`` below that.
-
-    Example:
-        >>> format_p(math.log10(2.6e-16))
-        '2.6e-16'
-    """
-    if not log10_p > -300:
-        return "< 1e-300"
-    exponent = math.floor(log10_p)
-    mantissa = 10 ** (log10_p - exponent)
-    if round(mantissa, digits - 1) >= 10:
-        mantissa, exponent = mantissa / 10, exponent + 1
-    if exponent >= -3:
-        return f"{10**log10_p:.{digits}g}"
-    return f"{mantissa:.{digits - 1}f}e{exponent:d}"

@@ -34,7 +34,7 @@ from statsmodels.stats import rates as sm_rates
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-from analysis.stats.directional import check_dispersion
+from analysis.stats.directional import check_dispersion, log_tail
 from analysis.stats.estimates import (
     Estimate,
     check_conf_level,
@@ -42,6 +42,7 @@ from analysis.stats.estimates import (
     check_count_within,
     check_positive,
 )
+from analysis.stats.pvalues import format_p, log10_p
 
 __all__ = [
     "RATE_METHODS",
@@ -49,6 +50,7 @@ __all__ = [
     "compare_poisson_counts",
     "compare_trends",
     "rate_per_population",
+    "rate_ratios_by_group",
 ]
 
 # name -> (statsmodels test method, interval, description of the interval)
@@ -91,6 +93,7 @@ _RATIO_METHODS: dict[str, tuple[str, str, str]] = {
 _RATIO_ALIASES: dict[str, str] = {"wald-log": "wald", "exact": "exact-cond", "midp": "cond-midp"}
 _EXACT_RATIO_METHODS = frozenset({"exact-cond", "cond-midp"})
 _POLISHED_INTERVALS = frozenset({"score", "score-log"})
+_DISPERSED_RATIO_METHODS = frozenset({"exact-cond", "wald"})
 
 #: Methods accepted by :func:`compare_poisson_counts` (aliases: ``"wald-log"`` for
 #: ``"wald"``, ``"exact"`` for ``"exact-cond"``, ``"midp"`` for ``"cond-midp"``).
@@ -251,6 +254,7 @@ def compare_poisson_counts(
     *,
     conf_level: float = 0.95,
     method: str = "score",
+    dispersion: float = 1.0,
 ) -> Estimate:
     """Compare two Poisson counts as a rate ratio of group 2 versus baseline group 1.
 
@@ -293,6 +297,11 @@ def compare_poisson_counts(
         exposure2: Exposure of group 2.
         conf_level: Confidence level of the interval, in (0, 1).
         method: One of :data:`RATIO_METHODS` (or an alias).
+        dispersion: Quasi-Poisson scale ``phi >= 1`` (variance ``phi`` times the mean).
+            Supported by ``"wald"`` (standard error times ``sqrt(phi)``) and
+            ``"exact-cond"`` (effective counts ``count / phi`` in the conditional binomial;
+            the p-value is then the central one, twice the smaller tail, which the
+            Clopper-Pearson interval inverts exactly).
 
     Returns:
         An :class:`~analysis.stats.estimates.Estimate` with metric ``"rate_ratio"``;
@@ -322,6 +331,10 @@ def compare_poisson_counts(
     e2 = check_positive(exposure2, "exposure2")
     level = check_conf_level(conf_level)
     key = _resolve(method, _RATIO_METHODS, _RATIO_ALIASES)
+    phi = check_dispersion(dispersion)
+    if phi != 1.0 and key not in _DISPERSED_RATIO_METHODS:
+        raise ValueError(f"dispersion must be 1 for method={key!r} (use 'exact-cond' or "
+                         f"'wald'), got {phi!r}")
     if c1 == 0 and c2 == 0:
         raise ValueError("count1 and count2 must not both be 0, got count1=0, count2=0")
     if key not in _EXACT_RATIO_METHODS:
@@ -335,6 +348,9 @@ def compare_poisson_counts(
     alpha = 1.0 - level
     rate1, rate2 = c1 / e1, c2 / e2
     ratio = rate2 / rate1 if c1 > 0 else math.inf
+
+    if phi != 1.0:
+        return _dispersed_ratio(c1, c2, e1, e2, level, key, phi)
 
     # statsmodels compares rate1 / rate2 of *its* first sample against the second,
     # so group 2 goes first. A zero baseline count makes statsmodels divide by zero
@@ -391,6 +407,54 @@ def compare_poisson_counts(
     )
 
 
+def _ratio_estimate(
+    counts: tuple[int, int], exposures: tuple[float, float], level: float,
+    limits: tuple[float, float], p_value: float, description: str,
+) -> Estimate:
+    """The rate-ratio :class:`Estimate` with its percentage change."""
+    (c1, c2), (e1, e2) = counts, exposures
+    rate1, rate2 = c1 / e1, c2 / e2
+    ratio = rate2 / rate1 if c1 > 0 else math.inf
+    return Estimate(
+        metric="rate_ratio", estimate=ratio, ci_low=limits[0], ci_high=limits[1],
+        conf_level=level, p_value=p_value,
+        method=f"Poisson rate ratio (group 2 vs group 1), {description}",
+        inputs={"count1": c1, "count2": c2, "exposure1": e1, "exposure2": e2},
+        extra={"rate1": rate1, "rate2": rate2, "percent_change": 100.0 * (ratio - 1.0),
+               "percent_change_ci_low": 100.0 * (limits[0] - 1.0),
+               "percent_change_ci_high": 100.0 * (limits[1] - 1.0),
+               "statistic": math.nan},
+    )
+
+
+def _dispersed_ratio(
+    c1: int, c2: int, e1: float, e2: float, level: float, key: str, phi: float,
+) -> Estimate:
+    """Rate ratio under a quasi-Poisson scale ``phi`` (``wald`` or ``exact-cond``)."""
+    alpha = 1.0 - level
+    if key == "wald":
+        log_ratio = math.log((c2 / e2) / (c1 / e1))
+        se = math.sqrt(phi * (1.0 / c1 + 1.0 / c2))
+        z = float(stats.norm.isf(alpha / 2))
+        p_value = float(2.0 * stats.norm.sf(abs(log_ratio) / se))
+        limits = (math.exp(log_ratio - z * se), math.exp(log_ratio + z * se))
+        text = (f"Wald test of the log rate ratio; CI: Wald on the log scale, SE = sqrt(phi "
+                f"(1/count1 + 1/count2)), phi = {phi:g}")
+        return _ratio_estimate((c1, c2), (e1, e2), level, limits, p_value, text)
+    x, n = c2 / phi, (c1 + c2) / phi
+    p0 = e2 / (e1 + e2)
+    smaller = min(log_tail(x, n, p0, "above"), log_tail(x, n, p0, "below"))
+    p_low = 0.0 if x <= 0 else float(stats.beta.ppf(alpha / 2, x, n - x + 1))
+    p_high = 1.0 if x >= n else float(stats.beta.isf(alpha / 2, x + 1, n - x))
+    limits = (_odds_to_ratio(p_low, e1, e2) if c2 > 0 else 0.0,
+              _odds_to_ratio(p_high, e1, e2) if c1 > 0 else math.inf)
+    text = ("central exact conditional binomial test (twice the smaller tail); CI: "
+            "Clopper-Pearson interval of the conditional proportion, transformed to the rate "
+            f"ratio; effective counts divided by the dispersion {phi:g}")
+    return _ratio_estimate((c1, c2), (e1, e2), level, limits,
+                           min(1.0, 2.0 * math.exp(smaller)), text)
+
+
 def _per_label(per: float) -> str:
     return str(int(per)) if float(per).is_integer() else f"{per:g}"
 
@@ -402,6 +466,7 @@ def rate_per_population(
     per: float = 100_000,
     conf_level: float = 0.95,
     method: str = "exact",
+    dispersion: float = 1.0,
 ) -> Estimate:
     """Rate of events per ``per`` persons, with a Poisson confidence interval.
 
@@ -419,6 +484,9 @@ def rate_per_population(
         per: Express the rate per this many persons (default 100,000).
         conf_level: Confidence level of the interval, in (0, 1).
         method: One of :data:`RATE_METHODS` (or an alias).
+        dispersion: Quasi-Poisson scale ``phi >= 1``: the interval is computed for the
+            effective count ``count / phi`` over ``population / phi`` (same rate, wider
+            interval).
 
     Returns:
         An :class:`~analysis.stats.estimates.Estimate` with metric ``"rate_per_<per>"``
@@ -444,7 +512,10 @@ def rate_per_population(
     level = check_conf_level(conf_level)
     key = _resolve(method, _RATE_METHODS, _RATE_ALIASES)
     sm_method, description = _RATE_METHODS[key]
-    low, high = sm_rates.confint_poisson(k, n, method=sm_method, alpha=1.0 - level)
+    phi = check_dispersion(dispersion)
+    low, high = sm_rates.confint_poisson(k / phi, n / phi, method=sm_method, alpha=1.0 - level)
+    if phi != 1.0:
+        description += f", effective count divided by the dispersion {phi:g}"
     low, high = max(float(low), 0.0), float(high)
     if k == 0:
         low = 0.0
@@ -645,3 +716,56 @@ def compare_trends(
             "dispersion": phi,
         },
     )
+
+
+def rate_ratios_by_group(
+    frame: pd.DataFrame,
+    group: str,
+    period: str,
+    count: str,
+    periods: tuple[object, object],
+    *,
+    conf_level: float = 0.95,
+    method: str = "exact-cond",
+    dispersion: float = 1.0,
+) -> pd.DataFrame:
+    """Rate ratio later/earlier for each group of a tidy count table.
+
+    Args:
+        frame: Tidy table with one row per group and period.
+        group: Column naming the group (e.g. ``"offence"``).
+        period: Column naming the period (e.g. ``"year"``).
+        count: Column of counts.
+        periods: The earlier and the later period (e.g. ``(2010, 2014)``).
+        conf_level: Confidence level of every interval.
+        method: See :func:`compare_poisson_counts`.
+        dispersion: Quasi-Poisson scale, see :func:`compare_poisson_counts`.
+
+    Returns:
+        One row per group, in order of first appearance: the group, ``count1`` and
+        ``count2`` (integers), ``estimate``, ``ci_low``, ``ci_high``, ``percent_change`` with
+        its interval, ``p_value``, ``p_display`` (never ``0``) and ``method``.
+
+    Raises:
+        ValueError: A group lacks one of the two periods, or a count is invalid.
+    """
+    rows = []
+    for name, part in frame.groupby(group, sort=False):
+        by_period = part.set_index(period)[count]
+        missing = [p for p in periods if p not in by_period.index]
+        if missing:
+            raise ValueError(f"{group} {name!r}: no {count} for {period} {missing}")
+        est = compare_poisson_counts(int(by_period[periods[0]]), int(by_period[periods[1]]),
+                                     conf_level=conf_level, method=method,
+                                     dispersion=dispersion)
+        p = float(est.p_value) if est.p_value is not None else math.nan
+        rows.append({
+            group: name, "count1": est.inputs["count1"], "count2": est.inputs["count2"],
+            "estimate": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high,
+            "percent_change": est.extra["percent_change"],
+            "percent_change_ci_low": est.extra["percent_change_ci_low"],
+            "percent_change_ci_high": est.extra["percent_change_ci_high"],
+            "p_value": p, "p_display": format_p(log10_p(p)),
+            "method": est.method,
+        })
+    return pd.DataFrame(rows)

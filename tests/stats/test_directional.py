@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,7 +27,14 @@ from analysis.stats.directional import (
     log_tail,
     rate_direction,
 )
-from analysis.stats.rates import compare_trends
+from analysis.stats.estimates import estimates_summary
+from analysis.stats.proportions import proportion_ci
+from analysis.stats.rates import (
+    compare_poisson_counts,
+    compare_trends,
+    rate_per_population,
+    rate_ratios_by_group,
+)
 
 _ALTERNATIVE = {"above": "greater", "below": "less"}
 
@@ -207,3 +215,61 @@ def test_compare_trends_dispersion_scales_the_wald_se() -> None:
     assert (est.ci_low, est.ci_high) == pytest.approx(
         (math.exp(log_rrr - z * se), math.exp(log_rrr + z * se)), rel=1e-6)
     assert est.p_value == pytest.approx(2 * sps.norm.sf(log_rrr / se), rel=1e-6)
+
+
+def test_exact_cond_rate_ratio_with_dispersion() -> None:
+    """At phi = 2, 740 -> 466 behaves as 370 -> 233: scipy's central exact test and interval."""
+    est = compare_poisson_counts(740, 466, method="exact-cond", dispersion=2.0)
+    one_sided = sps.binomtest(233, 603, 0.5, alternative="less").pvalue
+    low, high = sps.binomtest(233, 603).proportion_ci(0.95, method="exact")
+    assert est.p_value == pytest.approx(min(1.0, 2 * one_sided), rel=1e-9)
+    assert (est.ci_low, est.ci_high) == pytest.approx((low / (1 - low), high / (1 - high)))
+
+
+def test_wald_rate_ratio_with_dispersion() -> None:
+    """Wald: SE of the log ratio = sqrt(phi (1/c1 + 1/c2))."""
+    est = compare_poisson_counts(741, 466, method="wald", dispersion=3.0)
+    se = math.sqrt(3.0 * (1 / 741 + 1 / 466))
+    z = sps.norm.isf(0.025)
+    assert est.ci_low == pytest.approx(466 / 741 * math.exp(-z * se))
+    assert est.p_value == pytest.approx(2 * sps.norm.sf(abs(math.log(466 / 741)) / se))
+
+
+def test_dispersion_refused_for_score() -> None:
+    """Methods without a dispersed version say so."""
+    with pytest.raises(ValueError, match="dispersion must be 1 for method='score'"):
+        compare_poisson_counts(741, 466, method="score", dispersion=2.0)
+
+
+def test_rate_per_population_with_dispersion() -> None:
+    """Garwood limits of the effective count 373 = 746 / 2, rescaled (chi-square closed form)."""
+    est = rate_per_population(746, 20_310_400, dispersion=2.0)
+    low = sps.chi2.ppf(0.025, 2 * 373) / 2 / (20_310_400 / 2) * 100_000
+    high = sps.chi2.ppf(0.975, 2 * 373 + 2) / 2 / (20_310_400 / 2) * 100_000
+    assert (est.ci_low, est.ci_high) == pytest.approx((low, high), rel=1e-9)
+
+
+def test_proportion_ci_with_design_effect() -> None:
+    """Clopper-Pearson with design effect 2: 16 of 212 as 8 of 106."""
+    est = proportion_ci(16, 212, method="beta", null=0.25, dispersion=2.0)
+    low, high = sps.binomtest(8, 106).proportion_ci(0.95, method="exact")
+    assert (est.ci_low, est.ci_high) == pytest.approx((low, high), rel=1e-9)
+    expected = min(1.0, 2 * sps.binomtest(8, 106, 0.25, alternative="less").pvalue)
+    assert est.p_value == pytest.approx(expected, rel=1e-9)
+
+
+def test_rate_ratios_by_group_and_summary() -> None:
+    """One row per offence with integer counts; p shown from its log, never 0."""
+    frame = pd.DataFrame({"offence": ["a", "a", "b", "b"], "year": [2010, 2014] * 2,
+                          "n": [741, 466, 614, 746]})
+    table = rate_ratios_by_group(frame, "offence", "year", "n", (2010, 2014))
+    assert table["offence"].tolist() == ["a", "b"]
+    assert table["count1"].tolist() == [741, 614]
+    assert table.loc[1, "estimate"] == pytest.approx(746 / 614)
+    assert table.loc[0, "p_display"] == "2.4e-15"
+    summary = estimates_summary([proportion_ci(16, 213, null=0.25)], inputs=("successes",),
+                                labels={"what": ["arrests"]})
+    assert summary["successes"].tolist() == [16]
+    assert summary.columns.tolist()[:2] == ["what", "successes"]
+    with pytest.raises(ValueError, match="no n for year"):
+        rate_ratios_by_group(frame.iloc[:3], "offence", "year", "n", (2010, 2014))
