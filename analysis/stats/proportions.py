@@ -235,7 +235,7 @@ def composition(
 
     Returns:
         A :class:`pandas.DataFrame` with columns ``component`` (str), ``value``
-        (float), ``share`` (float, value / total, a fraction) and
+        (float; integer for ``unit="count"``), ``share`` (float, value / total, a fraction) and
         ``is_remainder`` (bool); ``attrs`` records ``total``, ``unit`` and
         ``remainder``.
 
@@ -290,7 +290,7 @@ def composition(
     frame = pd.DataFrame(
         {
             "component": pd.Series(names, dtype="str"),
-            "value": pd.Series(values, dtype="float64"),
+            "value": pd.Series(values, dtype="int64" if unit == "count" else "float64"),
             "share": pd.Series([value / total_value for value in values], dtype="float64"),
             "is_remainder": pd.Series(flags, dtype="bool"),
         }

@@ -51,6 +51,7 @@ __all__ = [
     "compare_trends",
     "rate_per_population",
     "rate_ratios_by_group",
+    "rates_by_row",
 ]
 
 # name -> (statsmodels test method, interval, description of the interval)
@@ -768,4 +769,41 @@ def rate_ratios_by_group(
             "p_value": p, "p_display": format_p(log10_p(p)),
             "method": est.method,
         })
+    return pd.DataFrame(rows)
+
+
+def rates_by_row(
+    frame: pd.DataFrame,
+    count: str,
+    population: float,
+    *,
+    keys: Sequence[str],
+    per: float = 100_000,
+    conf_level: float = 0.95,
+    method: str = "exact",
+    dispersion: float = 1.0,
+) -> pd.DataFrame:
+    """Rate per ``per`` persons for each row of a tidy count table.
+
+    Args:
+        frame: Tidy table, one count per row.
+        count: Column of counts.
+        population: Persons at risk, the same for every row.
+        keys: Columns identifying a row, kept in front (e.g. ``("offence", "year")``).
+        per: Express rates per this many persons.
+        conf_level: Confidence level of every interval.
+        method: See :func:`rate_per_population`.
+        dispersion: Quasi-Poisson scale, see :func:`rate_per_population`.
+
+    Returns:
+        The key columns, the count (integers), ``estimate``, ``ci_low``, ``ci_high``,
+        ``conf_level`` and ``method``.
+    """
+    rows = []
+    for record in frame.to_dict("records"):
+        est = rate_per_population(int(record[count]), population, per=per,
+                                  conf_level=conf_level, method=method, dispersion=dispersion)
+        rows.append({**{key: record[key] for key in keys}, count: int(record[count]),
+                     "estimate": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high,
+                     "conf_level": est.conf_level, "method": est.method})
     return pd.DataFrame(rows)
