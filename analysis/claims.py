@@ -155,6 +155,39 @@ class ClaimResult:
 
 #: Columns of the claims table, in order.
 CLAIM_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ClaimResult))
+_FIELD_TYPES = {"str": "string", "int": "integer", "int | None": "integer", "float": "number",
+                "float | None": "number"}
+_ENUMS: dict[str, tuple[str, ...]] = {
+    "kind": ("change", "diverging", "proportion", "not_testable"),
+    "verdict": VERDICTS,
+    "verdict_holm": VERDICTS[:3],
+    "literal_verdict": LITERAL_VERDICTS,
+}
+
+
+def claims_schema() -> dict[str, Any]:
+    """Table Schema (Frictionless) of ``figures/claims.csv``, derived from :class:`ClaimResult`.
+
+    Returns:
+        The schema descriptor: one field per column with its type, ``required`` for the id
+        and verdicts, enums for kind and verdicts, and ``[0, 1]`` bounds on probabilities.
+    """
+    schema_fields = []
+    for item in fields(ClaimResult):
+        entry: dict[str, Any] = {"name": item.name, "type": _FIELD_TYPES[str(item.type)]}
+        constraints: dict[str, Any] = {}
+        if item.name in _ENUMS:
+            constraints["enum"] = list(_ENUMS[item.name])
+        if item.name in {"claim_id", "verdict", "literal_verdict"}:
+            constraints["required"] = True
+        if item.name in {"p_value", "p_holm", "prob_direction", "prob_direction_dispersed"}:
+            constraints.update({"minimum": 0, "maximum": 1})
+        if item.name in {"dispersion", "dispersion_flip"}:
+            constraints["minimum"] = 1
+        if constraints:
+            entry["constraints"] = constraints
+        schema_fields.append(entry)
+    return {"fields": schema_fields, "primaryKey": ["claim_id"]}
 _CLAIM_KEYS = frozenset({"claim_id", "paragraph", "claim", "kind", "facts", "direction",
                          "threshold", "total", "reason", "label", "question", "report_text",
                          "footnote", "context"})

@@ -6,13 +6,16 @@ report's figures typed from paragraphs 38, 41 and 53, never against the module's
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from frictionless import Resource, Schema
 from scipy import stats as sps
 
+from analysis import paths
 from analysis.claims import (
     CLAIM_COLUMNS,
     LITERAL_VERDICTS,
@@ -20,6 +23,7 @@ from analysis.claims import (
     Claim,
     ClaimSpecError,
     check_report_text,
+    claims_schema,
     evaluate_claim,
     evaluate_claims,
     load_claims,
@@ -193,3 +197,38 @@ def test_bad_dispersion_is_refused(facts: pd.DataFrame) -> None:
     """A dispersion below 1 is refused with the parameter's name."""
     with pytest.raises(ValueError, match="dispersion must be"):
         evaluate_claims(facts, dispersion=0.5)
+
+
+def test_claims_csv_validates_against_its_schema() -> None:
+    """figures/claims.csv: columns, types and enums by Frictionless; no p-value is 0."""
+    path = paths.FIGURES_DIR / "claims.csv"
+    resource = Resource(path=path.name, basepath=str(path.parent),
+                        schema=Schema.from_descriptor(claims_schema()))
+    report = resource.validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "message"])[:5]
+    written = pd.read_csv(path, dtype={"p_display": str})
+    assert list(written.columns) == list(CLAIM_COLUMNS)
+    tested = written[written["family"].notna()]
+    assert (tested["p_value"] > 0).all()
+    assert not tested["p_display"].isin(["0", "0.0"]).any()
+
+
+def test_no_zero_p_value_in_notebook_outputs() -> None:
+    """The executed notebooks 02, 03 and 06 show p-values as text from their logarithm."""
+    for name in ("02-police-victims", "03-justice", "06-claims"):
+        notebook = json.loads((paths.NOTEBOOKS_DIR / f"{name}.ipynb").read_text("utf-8"))
+        outputs = [output for cell in notebook["cells"] for output in cell.get("outputs", [])]
+        text = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in outputs)
+        assert "p_display" in text
+        assert "0.000000e+00" not in text
+
+
+def test_schema_refuses_an_old_verdict(tmp_path: Path) -> None:
+    """A row with the retired verdict "not supported" fails validation, naming the field."""
+    frame = pd.read_csv(paths.FIGURES_DIR / "claims.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, "verdict"] = "not supported"
+    frame.to_csv(tmp_path / "claims.csv", index=False)
+    resource = Resource(path="claims.csv", basepath=str(tmp_path),
+                        schema=Schema.from_descriptor(claims_schema()))
+    errors = resource.validate().flatten(["rowNumber", "fieldName", "type"])
+    assert errors == [[2, "verdict", "constraint-error"]]
