@@ -232,3 +232,16 @@ def test_schema_refuses_an_old_verdict(tmp_path: Path) -> None:
                         schema=Schema.from_descriptor(claims_schema()))
     errors = resource.validate().flatten(["rowNumber", "fieldName", "type"])
     assert errors == [[2, "verdict", "constraint-error"]]
+
+
+def test_threshold_flip_recomputed_either_side(table: pd.DataFrame) -> None:
+    """Moving each share's threshold across its flip point changes the verdict there."""
+    claims = {c.claim_id: c for c in load_claims()}
+    facts = _real_facts(table)
+    for claim_id, flip in table["threshold_flip"].dropna().items():
+        claim = claims[claim_id]
+        toward = 1 - 1e-6 if claim.sides == ("above",) else 1 + 1e-6
+        for factor, same in ((toward, True), (2 - toward, False)):
+            moved = Claim(**{**claim.__dict__, "threshold": flip * factor})
+            verdict = evaluate_claim(moved, facts).verdict
+            assert (verdict == table.loc[claim_id, "verdict"]) is same, (claim_id, factor)
