@@ -126,7 +126,8 @@ def test_moved_apart_is_intersection_union(table: pd.DataFrame) -> None:
 def test_real_verdicts(table: pd.DataFrame) -> None:
     """Causal, persistence, comparator-free and count-free claims are not testable."""
     for claim_id in ("enforcement_shifted_to_pornography", "girls_majority_fn3",
-                     "high_suspension_rate", "sia_cam_mostly_foreign", "new_high_2014"):
+                     "high_suspension_rate", "sia_cam_mostly_foreign", "new_high_2014",
+                     "internet_drove_cam_increase", "pressure_shifted_attention"):
         assert table.loc[claim_id, "verdict"] == "not_testable"
         assert table.loc[claim_id, "literal_verdict"] == "not_testable"
     assert table.loc["prostitution_victims_decreased", "verdict"] == "supported"
