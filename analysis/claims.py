@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -281,14 +281,11 @@ def load_claims(path: Path = paths.CLAIMS_SPEC) -> list[Claim]:
     """
     with Path(path).open(encoding="utf-8") as handle:
         document = yaml.safe_load(handle) or {}
-    default_rules = {
-        "change": KindRule("change", 2, {"increase": ("above",), "decrease": ("below",)},
-                           "rate_ratio", 1.0),
-        "proportion": KindRule("proportion", 2, {"above": ("above",), "below": ("below",)},
-                               "proportion"),
-        "not_testable": KindRule("not_testable", None, {"": ()}),
-    }
-    rules = _kind_rules(document, path) if "kinds" in document else default_rules
+    if "kinds" not in document and Path(path) != paths.CLAIMS_SPEC:
+        # A claims file without rules uses the project's (declared once, in data/claims.yaml).
+        with paths.CLAIMS_SPEC.open(encoding="utf-8") as handle:
+            document = {**document, "kinds": yaml.safe_load(handle)["kinds"]}
+    rules = _kind_rules(document, path)
     claims: list[Claim] = []
     for index, entry in enumerate(document.get("claims", [])):
         where = f"{path}: claim {entry.get('claim_id', '#' + str(index + 1))!r}"
@@ -450,19 +447,19 @@ def _context_text(item: ContextItem, stats: pd.DataFrame) -> str:
 
 
 def _not_testable(claim: Claim, stats: pd.DataFrame) -> _Outcome:
-    fact = claim.facts[0] if claim.facts else ""
-    rows = stats.loc[stats["fact_id"] == fact]
-    unit = str(rows["unit"].iloc[0]) if not rows.empty else ""
-    value = fact_value(stats, fact) if fact and not claim.context else _NAN
-    metric = f"reported {unit}" if unit and not claim.context else ""
-    if unit == "percent" and not claim.context:
-        metric, value = "reported share", value / 100
-    shown = "" if rows.empty or claim.context or "value_text" not in rows else str(
-        rows["value_text"].iloc[0])
-    return _Outcome(
-        test=None, literal="not_testable", reason=claim.reason, estimate=value, metric=metric,
-        extra={"reported_value": shown,
-               "context": "; ".join(_context_text(item, stats) for item in claim.context)},
+    """No test: the context figures, or else the first fact's value as the report gives it."""
+    outcome = _Outcome(test=None, literal="not_testable", reason=claim.reason)
+    if claim.context:
+        context = "; ".join(_context_text(item, stats) for item in claim.context)
+        return replace(outcome, extra={"context": context})
+    if not claim.facts:
+        return outcome
+    row = stats.loc[stats["fact_id"] == claim.facts[0]].iloc[0]
+    percent = row["unit"] == "percent"
+    return replace(
+        outcome, estimate=float(row["value"]) / (100 if percent else 1),
+        metric="reported share" if percent else f"reported {row['unit']}",
+        extra={"reported_value": str(row.get("value_text", ""))},
     )
 
 
