@@ -20,13 +20,16 @@ from analysis.claims import (
     CLAIM_COLUMNS,
     LITERAL_VERDICTS,
     VERDICTS,
+    VIEWS,
     Claim,
     ClaimSpecError,
     check_report_text,
     claims_schema,
     evaluate_claim,
     evaluate_claims,
+    fragile_claims,
     load_claims,
+    multiplicity_summary,
 )
 from analysis.dataset.source import Report
 
@@ -246,3 +249,18 @@ def test_threshold_flip_recomputed_either_side(table: pd.DataFrame) -> None:
             moved = Claim(**{**claim.__dict__, "threshold": flip * factor})
             verdict = evaluate_claim(moved, facts).verdict
             assert (verdict == table.loc[claim_id, "verdict"]) is same, (claim_id, factor)
+
+
+def test_fragile_claims_and_multiplicity(table: pd.DataFrame) -> None:
+    """Fragile below 4: two claims; Holm changes no verdict.
+
+    By the normal approximation the flip is about (z / 1.96)^2: 3.3 for 614 -> 746 (and for
+    the 'moved apart' claim that hinges on it), above 8 for every other tested claim.
+    """
+    z = sps.norm.isf(sps.binomtest(746, 1360, 0.5, alternative="greater").pvalue)
+    assert (z / sps.norm.isf(0.025)) ** 2 == pytest.approx(3.3, abs=0.05)
+    fragile = fragile_claims(table.reset_index(), 4.0)
+    assert set(fragile.index) == {"pornography_victims_increased",
+                                              "offences_moved_apart"}
+    assert list(fragile.columns) == list(VIEWS["sensitivity"])
+    assert multiplicity_summary(table.reset_index()).endswith("adjustment: none.")

@@ -273,3 +273,17 @@ def test_rate_ratios_by_group_and_summary() -> None:
     assert summary.columns.tolist()[:2] == ["what", "successes"]
     with pytest.raises(ValueError, match="no n for year"):
         rate_ratios_by_group(frame.iloc[:3], "offence", "year", "n", (2010, 2014))
+
+
+@settings(max_examples=150, deadline=None)
+@given(c1=st.integers(0, 3000), c2=st.integers(0, 3000), side=st.sampled_from(["above", "below"]),
+       phi=st.floats(1, 10))
+def test_rate_verdict_agrees_with_interval(c1: int, c2: int, side: str, phi: float) -> None:
+    """For rate ratios: supported <=> the interval lies wholly on the claimed side of 1."""
+    if c1 + c2 == 0:
+        return
+    test = rate_direction(c1, c2, side, dispersion=phi)
+    if min(abs(test.ci_low - 1), abs(test.ci_high - 1)) > 1e-9:
+        on_side = test.ci_low > 1 if side == "above" else test.ci_high < 1
+        assert (test.verdict == "supported") == on_side
+        assert (test.p_value < 0.025) == on_side
