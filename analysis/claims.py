@@ -570,7 +570,7 @@ def evaluate_claims(
     return frame
 
 
-def tested_claims(table: pd.DataFrame) -> pd.DataFrame:
+def family_rows(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of a claims table that carry a test (the declared multiplicity family)."""
     return table[table["family"] != ""].reset_index(drop=True)
 
@@ -612,7 +612,7 @@ def claims_view(table: pd.DataFrame, view: str) -> pd.DataFrame:
     if view == "not_testable":
         rows = table[table["verdict"] == "not_testable"]
     elif view in {"tests", "changes", "sensitivity"}:
-        rows = tested_claims(table)
+        rows = family_rows(table)
     if view == "changes":
         rows = rows[rows["kind"] != "proportion"]
     return rows.set_index("claim_id")[list(VIEWS[view])]
@@ -623,7 +623,7 @@ def ratio_rows(table: pd.DataFrame) -> pd.DataFrame:
 
     A diverging claim shows its binding series (the one with the larger p-value).
     """
-    rows = tested_claims(table)[lambda t: t["metric"] == "rate_ratio"].reset_index(drop=True)
+    rows = family_rows(table)[lambda t: t["metric"] == "rate_ratio"].reset_index(drop=True)
     binding = rows["kind"] == "diverging"
     rows.loc[binding, "label"] = rows.loc[binding, "label"] + " (binding series)"
     return rows
@@ -641,7 +641,7 @@ def effect_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 def share_rows(table: pd.DataFrame) -> pd.DataFrame:
     """Tested claims about shares, for the proportions chart (with their thresholds)."""
-    return tested_claims(table)[lambda t: t["metric"] == "proportion"].reset_index(drop=True)
+    return family_rows(table)[lambda t: t["metric"] == "proportion"].reset_index(drop=True)
 
 
 def fragile_claims(table: pd.DataFrame, below: float) -> pd.DataFrame:
@@ -667,7 +667,7 @@ def multiplicity_summary(table: pd.DataFrame) -> str:
     Returns:
         The sentence.
     """
-    tested = tested_claims(table)
+    tested = family_rows(table)
     changed = tested[tested["verdict"] != tested["verdict_holm"]]
     names = ", ".join(changed["label"]) if len(changed) else "none"
     return (f"Family {FAMILY!r}: {len(tested)} tested claims, Holm-adjusted. Verdicts that "
