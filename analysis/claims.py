@@ -47,7 +47,7 @@ from analysis.stats.directional import (
     rate_direction,
 )
 from analysis.stats.estimates import check_conf_level
-from analysis.stats.rates import compare_trends
+from analysis.stats.trends import compare_trends
 
 #: Model-based verdicts.
 VERDICTS: tuple[str, ...] = ("supported", "inconclusive", "contradicted", "not_testable")

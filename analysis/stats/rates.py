@@ -1,18 +1,18 @@
-"""Poisson rates: rate ratios, rates per population, and differences of trends.
+"""Poisson rates: rate ratios and rates per population.
 
 The counts the Special Rapporteur's report quotes (e.g. police-registered child
 victims of child pornography, 614 in 2010 and 746 in 2014) are modelled as Poisson
-counts. Three questions are answered here:
+counts. Two questions are answered here:
 
 * :func:`compare_poisson_counts` -- how much did a count change between two
   periods (or differ between two groups)? A rate ratio with confidence interval
   and test, from :mod:`statsmodels.stats.rates`.
 * :func:`rate_per_population` -- how many per 100,000 children? A rate with an
   exact (Garwood) Poisson interval by default.
-* :func:`compare_trends` -- did one category move differently from another
-  between two periods? A ratio of rate ratios from a log-linear Poisson model,
-  cross-checked with the likelihood-ratio (G) and Pearson chi-square tests of
-  the 2x2 table.
+
+How far two categories moved apart (a ratio of rate ratios) is in
+:mod:`analysis.stats.trends`; per-group tables for the notebooks in
+:mod:`analysis.stats.tables`.
 
 All functions validate their inputs and return an :class:`~analysis.stats.estimates.Estimate`.
 """
@@ -21,18 +21,12 @@ from __future__ import annotations
 
 import contextlib
 import math
-import warnings
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping
 
 import numpy as np
-import pandas as pd
-import statsmodels.api as sm
-import statsmodels.formula.api as smf
 from scipy import optimize, stats
 from statsmodels.stats import rates as sm_rates
 from statsmodels.stats.proportion import proportion_confint
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from analysis.stats.directional import check_dispersion, log_tail
 from analysis.stats.estimates import (
@@ -42,16 +36,12 @@ from analysis.stats.estimates import (
     check_count_within,
     check_positive,
 )
-from analysis.stats.pvalues import format_p, log10_p
 
 __all__ = [
     "RATE_METHODS",
     "RATIO_METHODS",
     "compare_poisson_counts",
-    "compare_trends",
     "rate_per_population",
-    "rate_ratios_by_group",
-    "rates_by_row",
 ]
 
 # name -> (statsmodels test method, interval, description of the interval)
@@ -531,279 +521,3 @@ def rate_per_population(
         inputs={"count": k, "population": n, "per": scale},
         extra={},
     )
-
-
-def _check_pair(value: object, name: str) -> tuple[str, str]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ValueError(f"{name} must be a sequence of 2 labels, got {value!r}")
-    if len(value) != 2:
-        raise ValueError(f"{name} must have length 2, got length {len(value)}: {value!r}")
-    first, second = (str(item) for item in value)
-    if first == second:
-        raise ValueError(f"{name} must hold two distinct labels, got {value!r}")
-    return first, second
-
-
-def _is_expected_fit_warning(message: warnings.WarningMessage) -> bool:
-    """Tell the warnings statsmodels is known to give for a saturated Poisson GLM.
-
-    * ``PerfectSeparationWarning``: the fitted values reproduce the counts exactly
-      (always for the saturated model; also for the additive model when the table
-      has no interaction at all).
-    * NumPy's ``RuntimeWarning`` "divide by zero / invalid value encountered in
-      scalar divide" from the IRLS step's WLS scale, ``ssr / df_resid`` with
-      ``df_resid == 0`` (unused: the Poisson scale is fixed at 1).
-    """
-    if issubclass(message.category, PerfectSeparationWarning):
-        return True
-    return (
-        issubclass(message.category, RuntimeWarning)
-        and "encountered in scalar divide" in str(message.message)
-        and "statsmodels" in Path(message.filename).parts
-    )
-
-
-def compare_trends(
-    count_a1: int,
-    count_a2: int,
-    count_b1: int,
-    count_b2: int,
-    *,
-    conf_level: float = 0.95,
-    labels: Sequence[str] = ("a", "b"),
-    periods: Sequence[str] = ("1", "2"),
-    dispersion: float = 1.0,
-) -> Estimate:
-    """Ratio of rate ratios: did category b change differently from category a?
-
-    Estimates ``(b2 / b1) / (a2 / a1)`` as the exponentiated interaction
-    coefficient of the log-linear Poisson GLM ``count ~ C(period) * C(category)``
-    (statsmodels formula API) fitted to the 2x2 table, with its Wald interval
-    and Wald p-value. The first label of ``labels``/``periods`` is the reference
-    level. The model is saturated (0 residual degrees of freedom); the warnings
-    statsmodels issues for that (division by zero in the scale, "perfect
-    separation") are caught and discarded; any other warning is passed on.
-
-    Cross-checks in ``extra``: the likelihood-ratio (G) test of no interaction
-    (saturated versus additive model, chi-square with 1 df) and Pearson's
-    chi-square test of the 2x2 table without continuity correction
-    (:func:`scipy.stats.chi2_contingency`).
-
-    Args:
-        count_a1: Category a, period 1 (e.g. prostitution victims, 2010).
-        count_a2: Category a, period 2.
-        count_b1: Category b, period 1 (e.g. pornography victims, 2010).
-        count_b2: Category b, period 2.
-        conf_level: Confidence level of the interval, in (0, 1).
-        labels: Names of categories a and b (two distinct labels).
-        periods: Names of periods 1 and 2 (two distinct labels).
-        dispersion: Quasi-Poisson scale ``phi >= 1``: the Wald standard error is multiplied
-            by ``sqrt(phi)`` and the interval and p-value recomputed from it (the G and
-            chi-square statistics in ``extra`` are divided by ``phi``).
-
-    Returns:
-        An :class:`~analysis.stats.estimates.Estimate` with metric
-        ``"ratio_of_rate_ratios"``; ``extra`` holds ``rate_ratio_a``,
-        ``rate_ratio_b``, ``log_estimate``, ``se_log_estimate``,
-        ``lr_statistic``, ``lr_p_value``, ``pearson_chi2`` and ``pearson_p_value``.
-
-    Raises:
-        ValueError: If a count is not a positive integer (a zero cell makes the
-            log-linear estimate infinite), ``labels``/``periods`` do not hold two
-            distinct labels, or the confidence level is outside (0, 1).
-        RuntimeError: If the model fit does not reproduce the closed-form estimate.
-
-    Example:
-        Child prostitution victims 741 -> 466, child pornography 614 -> 746
-        (2010 -> 2014):
-
-        >>> e = compare_trends(741, 466, 614, 746,
-        ...                    labels=("prostitution", "pornography"),
-        ...                    periods=("2010", "2014"))
-        >>> round(e.estimate, 3), round(e.ci_low, 3), round(e.ci_high, 3)
-        (1.932, 1.65, 2.262)
-    """
-    names = ("count_a1", "count_a2", "count_b1", "count_b2")
-    values = (count_a1, count_a2, count_b1, count_b2)
-    a1, a2, b1, b2 = (
-        check_count(value, name, positive=True) for value, name in zip(values, names, strict=True)
-    )
-    level = check_conf_level(conf_level)
-    label_a, label_b = _check_pair(labels, "labels")
-    period_1, period_2 = _check_pair(periods, "periods")
-    phi = check_dispersion(dispersion)
-
-    table = pd.DataFrame(
-        {
-            "count": [a1, a2, b1, b2],
-            "period": pd.Categorical(
-                [period_1, period_2, period_1, period_2], categories=[period_1, period_2]
-            ),
-            "category": pd.Categorical(
-                [label_a, label_a, label_b, label_b], categories=[label_a, label_b]
-            ),
-        }
-    )
-    family = sm.families.Poisson()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        saturated = smf.glm("count ~ C(period) * C(category)", data=table, family=family).fit()
-        additive = smf.glm("count ~ C(period) + C(category)", data=table, family=family).fit()
-        # Read everything needed while the expected warnings are still being caught.
-        names_sat = list(saturated.model.exog_names)
-        log_estimate = float(saturated.params.iloc[-1])
-        se_log = float(saturated.bse.iloc[-1])
-        wald_p = float(saturated.pvalues.iloc[-1])
-        ci_log = saturated.conf_int(alpha=1.0 - level).iloc[-1]
-        llf_saturated = float(saturated.llf)
-        llf_additive = float(additive.llf)
-    for message in caught:
-        if not _is_expected_fit_warning(message):
-            warnings.warn_explicit(
-                message.message, message.category, message.filename, message.lineno
-            )
-
-    closed_form = math.log((b2 * a1) / (b1 * a2))
-    if ":" not in names_sat[-1] or not math.isclose(
-        log_estimate, closed_form, rel_tol=1e-6, abs_tol=1e-8
-    ):
-        raise RuntimeError(
-            f"Poisson GLM interaction {names_sat[-1]!r} = {log_estimate!r} does not match "
-            f"the closed-form log ratio of rate ratios {closed_form!r}"
-        )
-
-    lr_statistic = max(2.0 * (llf_saturated - llf_additive), 0.0) / phi
-    lr_p_value = float(stats.chi2.sf(lr_statistic, df=1))
-    pearson = stats.chi2_contingency([[a1, a2], [b1, b2]], correction=False)
-    pearson_chi2 = float(pearson.statistic) / phi
-    if phi != 1.0:
-        se_log *= math.sqrt(phi)
-        z = stats.norm.ppf(0.5 + level / 2)
-        ci_log = pd.Series([log_estimate - z * se_log, log_estimate + z * se_log])
-        wald_p = float(2.0 * stats.norm.sf(abs(log_estimate) / se_log))
-
-    return Estimate(
-        metric="ratio_of_rate_ratios",
-        estimate=math.exp(log_estimate),
-        ci_low=math.exp(float(ci_log.iloc[0])),
-        ci_high=math.exp(float(ci_log.iloc[1])),
-        conf_level=level,
-        p_value=wald_p,
-        method=(
-            f"Ratio of rate ratios ({label_b} vs {label_a}, {period_2} vs {period_1}): "
-            "exponentiated interaction of the Poisson GLM count ~ C(period) * C(category) "
-            "(statsmodels, log link); Wald CI and Wald test"
-            + (f", SE scaled by sqrt(dispersion = {phi:g})" if phi != 1.0 else "")
-        ),
-        inputs={
-            "count_a1": a1,
-            "count_a2": a2,
-            "count_b1": b1,
-            "count_b2": b2,
-            "label_a": label_a,
-            "label_b": label_b,
-            "period_1": period_1,
-            "period_2": period_2,
-        },
-        extra={
-            "rate_ratio_a": a2 / a1,
-            "rate_ratio_b": b2 / b1,
-            "log_estimate": log_estimate,
-            "se_log_estimate": se_log,
-            "lr_statistic": lr_statistic,
-            "lr_p_value": lr_p_value,
-            "pearson_chi2": pearson_chi2,
-            "pearson_p_value": float(stats.chi2.sf(pearson_chi2, df=1)),
-            "dispersion": phi,
-        },
-    )
-
-
-def rate_ratios_by_group(
-    frame: pd.DataFrame,
-    group: str,
-    period: str,
-    count: str,
-    periods: tuple[object, object],
-    *,
-    conf_level: float = 0.95,
-    method: str = "exact-cond",
-    dispersion: float = 1.0,
-) -> pd.DataFrame:
-    """Rate ratio later/earlier for each group of a tidy count table.
-
-    Args:
-        frame: Tidy table with one row per group and period.
-        group: Column naming the group (e.g. ``"offence"``).
-        period: Column naming the period (e.g. ``"year"``).
-        count: Column of counts.
-        periods: The earlier and the later period (e.g. ``(2010, 2014)``).
-        conf_level: Confidence level of every interval.
-        method: See :func:`compare_poisson_counts`.
-        dispersion: Quasi-Poisson scale, see :func:`compare_poisson_counts`.
-
-    Returns:
-        One row per group, in order of first appearance: the group, ``count1`` and
-        ``count2`` (integers), ``estimate``, ``ci_low``, ``ci_high``, ``percent_change`` with
-        its interval, ``p_value``, ``p_display`` (never ``0``) and ``method``.
-
-    Raises:
-        ValueError: A group lacks one of the two periods, or a count is invalid.
-    """
-    rows = []
-    for name, part in frame.groupby(group, sort=False):
-        by_period = part.set_index(period)[count]
-        missing = [p for p in periods if p not in by_period.index]
-        if missing:
-            raise ValueError(f"{group} {name!r}: no {count} for {period} {missing}")
-        est = compare_poisson_counts(int(by_period[periods[0]]), int(by_period[periods[1]]),
-                                     conf_level=conf_level, method=method,
-                                     dispersion=dispersion)
-        p = float(est.p_value) if est.p_value is not None else math.nan
-        rows.append({
-            group: name, "count1": est.inputs["count1"], "count2": est.inputs["count2"],
-            "estimate": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high,
-            "percent_change": est.extra["percent_change"],
-            "percent_change_ci_low": est.extra["percent_change_ci_low"],
-            "percent_change_ci_high": est.extra["percent_change_ci_high"],
-            "p_value": p, "p_display": format_p(log10_p(p)),
-            "method": est.method,
-        })
-    return pd.DataFrame(rows)
-
-
-def rates_by_row(
-    frame: pd.DataFrame,
-    count: str,
-    population: float,
-    *,
-    keys: Sequence[str],
-    per: float = 100_000,
-    conf_level: float = 0.95,
-    method: str = "exact",
-    dispersion: float = 1.0,
-) -> pd.DataFrame:
-    """Rate per ``per`` persons for each row of a tidy count table.
-
-    Args:
-        frame: Tidy table, one count per row.
-        count: Column of counts.
-        population: Persons at risk, the same for every row.
-        keys: Columns identifying a row, kept in front (e.g. ``("offence", "year")``).
-        per: Express rates per this many persons.
-        conf_level: Confidence level of every interval.
-        method: See :func:`rate_per_population`.
-        dispersion: Quasi-Poisson scale, see :func:`rate_per_population`.
-
-    Returns:
-        The key columns, the count (integers), ``estimate``, ``ci_low``, ``ci_high``,
-        ``conf_level`` and ``method``.
-    """
-    rows = []
-    for record in frame.to_dict("records"):
-        est = rate_per_population(int(record[count]), population, per=per,
-                                  conf_level=conf_level, method=method, dispersion=dispersion)
-        rows.append({**{key: record[key] for key in keys}, count: int(record[count]),
-                     "estimate": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high,
-                     "conf_level": est.conf_level, "method": est.method})
-    return pd.DataFrame(rows)

@@ -29,12 +29,9 @@ from analysis.stats.directional import (
 )
 from analysis.stats.estimates import estimates_summary
 from analysis.stats.proportions import proportion_ci
-from analysis.stats.rates import (
-    compare_poisson_counts,
-    compare_trends,
-    rate_per_population,
-    rate_ratios_by_group,
-)
+from analysis.stats.rates import compare_poisson_counts, rate_per_population
+from analysis.stats.tables import rate_ratios_by_group
+from analysis.stats.trends import compare_trends
 
 _ALTERNATIVE = {"above": "greater", "below": "less"}
 
