@@ -61,7 +61,7 @@ NOTEBOOK_CODE: tuple[Path, ...] = (
     PACKAGE_DIR / "dataset",
     PACKAGE_DIR / "stats",
     PACKAGE_DIR / "charts",
-    PACKAGE_DIR / "claims.py",
+    PACKAGE_DIR / "claims",
     PACKAGE_DIR / "paths.py",
     PACKAGE_DIR / "io.py",
     CLAIMS_SPEC,
