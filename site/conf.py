@@ -32,3 +32,5 @@ html_theme_options = {
     "show_toc_level": 2,
     "navigation_with_keys": False,
 }
+html_favicon = "_static/favicon.svg"
+html_context = {"default_mode": "auto"}

@@ -27,6 +27,10 @@ _TITLE_ARGUMENT = re.compile(
     r"""(?P<text>(?:\\.|(?!(?P=quote)).)*)(?P=quote)"""
 )
 _SVG_TEXT = re.compile(r"<!-- (.*?) -->")
+#: An empty header cell (pandas' index column) and what screen readers hear instead.
+_EMPTY_HEADER = "<th></th>"
+_INDEX_HEADER = '<th><span class="visually-hidden">index</span></th>'
+
 
 #: CSV columns that hold measures or provenance rather than a chart's breakdowns.
 MEASURE_COLUMNS = frozenset(
@@ -151,6 +155,17 @@ def all_figures(notebooks: Iterable[Path], figures_dir: Path) -> list[Figure]:
     return [figure for path in notebooks for figure in notebook_figures(path, figures_dir)]
 
 
+def _label_index_headers(cell: nbformat.NotebookNode) -> None:
+    """Give pandas' empty index header cells a (visually hidden) name, in place."""
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if "text/html" in data:
+            text = "".join(data["text/html"]) if isinstance(data["text/html"], list) else (
+                data["text/html"]
+            )
+            data["text/html"] = text.replace(_EMPTY_HEADER, _INDEX_HEADER)
+
+
 def _markdown_cell(text: str, cell_id: str) -> nbformat.NotebookNode:
     """A markdown cell with a fixed id (nbformat would draw a random one)."""
     cell = nbformat.v4.new_markdown_cell(text)
@@ -166,7 +181,7 @@ def staged_notebook(notebook: Path, figures: Sequence[Figure]) -> nbformat.Noteb
         figures: The figures it draws (from :func:`notebook_figures`).
 
     Returns:
-        The notebook to render: before each drawing cell a markdown cell holding an anchor
+        The notebook to render: pandas' empty index headers named; before each drawing cell a markdown cell holding an anchor
         (:attr:`Figure.anchor`); the cell's image outputs carry the alt text; after it a
         markdown cell links the figure's CSV and the gallery.
     """
@@ -181,6 +196,7 @@ def staged_notebook(notebook: Path, figures: Sequence[Figure]) -> nbformat.Noteb
         if anchors:
             cells.append(_markdown_cell(anchors, f"site-anchor-{index}"))
             cell.metadata.setdefault("mystnb", {})["image"] = {"alt": drawn[0].alt}
+        _label_index_headers(cell)
         cells.append(cell)
         links = [
             f'<a href="../figures/{figure.name}.csv">{figure.name}.csv</a>'

@@ -53,7 +53,7 @@ def badge(value: str, kind: str) -> str:
     good = {"holds", "supported"}
     bad = {"fails", "differs", "contradicted"}
     tone = "good" if value in good else "bad" if value in bad else "neutral"
-    return f'<span class="badge badge-{tone}" data-{kind}="{_e(value)}">{_e(value)}</span>'
+    return f'<span class="cbadge cbadge-{tone}" data-{kind}="{_e(value)}">{_e(value)}</span>'
 
 
 def fact_links(text: str, viewer: Viewer, up: str) -> str:

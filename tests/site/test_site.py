@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import html
 import filecmp
+import html
 import re
 from pathlib import Path
 
@@ -52,8 +52,10 @@ def test_pieces_cut_text_marks_and_footnotes() -> None:
 
 
 def test_every_fact_highlighted_once_and_linked_both_ways(site_dir: Path) -> None:
-    """Each dataset row links to its value in the viewer; that value is the raw text's token
-    and links back to the row."""
+    """Each dataset row links to its value in the viewer, which links back.
+
+    The highlighted text is the raw text's value token.
+    """
     pages = _pages(site_dir)
     report = load_report()
     audit = {row["token_id"]: row for row in _rows(paths.AUDIT_CSV)}
@@ -75,8 +77,10 @@ def test_every_fact_highlighted_once_and_linked_both_ways(site_dir: Path) -> Non
 
 
 def test_viewer_marks_every_audited_token(site_dir: Path) -> None:
-    """Values, labels and non-statistics appear once each (headings included); footnote
-    markers become reference/back links; the counts match the audit table."""
+    """Values, labels and non-statistics appear once each, as many as the audit table has.
+
+    Headings included; footnote markers become reference and back links.
+    """
     text = "".join(page for name, page in _pages(site_dir).items() if name.startswith("report/"))
     audit = _rows(paths.AUDIT_CSV)
     values = [t for t in audit if t["status"] == "value"]
@@ -108,8 +112,10 @@ def test_discrepancies_flagged_where_they_occur(site_dir: Path) -> None:
 
 
 def test_figures_gallery_and_notebook_links(site_dir: Path) -> None:
-    """Each figure: alt text that says what it shows, its drawing cell, its CSV; each
-    notebook page links the CSVs of the figures it draws."""
+    """Each figure: alt text, its drawing cell, its CSV; notebook pages link their CSVs.
+
+    The alt text says what the chart shows (not the file name).
+    """
     pages = _pages(site_dir)
     gallery = pages["figures.html"]
     drawn = re.findall(

@@ -49,10 +49,15 @@ def site_pages(site_dir: Path) -> list[str]:
 
 
 def run_axe(page: Any) -> list[dict[str, Any]]:
-    """Inject axe-core from node_modules and return its violations on the page."""
+    """Inject axe-core from node_modules and return its violations on the page.
+
+    ``preload: false``: axe would otherwise re-fetch the theme's ``@import``-ed stylesheet
+    relative to the page (a spurious 404); only the css-orientation-lock rule needs it.
+    """
     page.add_script_tag(path=str(AXE))
     return page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        "async () => (await axe.run(document, {resultTypes: ['violations'], preload: false}))"
+        ".violations"
         ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,"
         " targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
     )
@@ -129,3 +134,145 @@ def test_every_page_loads_cleanly_and_passes_axe(
     assert not problems.failed, "failed requests:\n" + "\n".join(problems.failed)
     assert not problems.blocked, "requests leaving the machine:\n" + "\n".join(problems.blocked)
     assert not failing, "serious/critical axe violations:\n" + "\n".join(failing)
+
+
+def test_search_finds_okinawa(watched: tuple[Any, Problems], base_url: str) -> None:
+    """Sphinx's built-in search (offline index) finds the report's text about Okinawa."""
+    page, problems = watched
+    page.goto(urljoin(base_url, "search.html?q=Okinawa"), wait_until="load")
+    page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+    hits = page.eval_on_selector_all(
+        "#search-results ul.search li a", "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert any(href.startswith("report/chapter-") for href in hits), hits
+    assert not problems.console and not problems.blocked
+
+
+def test_dataset_row_lands_on_its_span_and_back(
+    watched: tuple[Any, Problems], base_url: str
+) -> None:
+    """A row's "in the text" link opens the highlighted value; the value links back."""
+    page, problems = watched
+    page.goto(urljoin(base_url, "dataset.html"), wait_until="load")
+    row = page.locator("#statistics tbody tr").nth(5)
+    fact = row.get_attribute("id").removeprefix("row-")
+    row.locator("a.to-report").click()
+    page.wait_for_load_state("load")
+    assert urlsplit(page.url).fragment == f"v-{fact}"
+    target = page.locator(":target")
+    assert target.get_attribute("id") == f"v-{fact}"
+    assert "rv-value" in target.get_attribute("class")
+    box = target.bounding_box()
+    assert box is not None and 0 <= box["y"] < 900, box
+    outline = target.evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline != "none"
+    target.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith(f"dataset.html#row-{fact}")
+    assert page.locator(":target").get_attribute("id") == f"row-{fact}"
+    assert not problems.console and not problems.blocked
+
+
+def _tab_to(page: Any, selector: str, limit: int = 400) -> dict[str, Any]:
+    """Press Tab until the focused element matches ``selector``; return its description."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        found = page.evaluate(
+            """(selector) => { const el = document.activeElement;
+              if (!el || !el.matches(selector)) return null;
+              const id = el.getAttribute('aria-describedby');
+              const after = getComputedStyle(el, '::after');
+              return {id: el.id, text: el.textContent,
+                      described: id ? document.getElementById(id).textContent : '',
+                      tip: after.content, tipShown: after.display !== 'none',
+                      outline: getComputedStyle(el).outlineStyle}; }""",
+            selector,
+        )
+        if found:
+            return found
+    raise AssertionError(f"{selector} not reached by {limit} presses of Tab")
+
+
+def test_audit_reason_reachable_by_keyboard(
+    watched: tuple[Any, Problems], base_url: str
+) -> None:
+    """Tabbing reaches a non-statistic token; its reason is shown and described."""
+    page, problems = watched
+    page.goto(urljoin(base_url, "report/chapter-1.html"), wait_until="load")
+    found = _tab_to(page, ".rv-token.rv-not_statistic")
+    assert found["described"].startswith("Not a statistic. Category:"), found
+    assert "Not a statistic" in found["tip"] and found["tipShown"], found
+    assert found["outline"] != "none", found
+    assert not problems.console and not problems.blocked
+
+
+#: One page of each kind, and what Tab must reach on it.
+KEYBOARD_PAGES = {
+    "index.html": "a",
+    "report/chapter-2.html": ".rv-value",
+    "dataset.html": ".sort-button",
+    "cross-checks.html": ".table-filter",
+    "claims.html": "summary",
+    "figures.html": ".gallery-figure a",
+    "notebooks/02-police-victims.html": ".bd-article a",
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEYBOARD_PAGES))
+def test_tabbing_shows_a_focus_ring(
+    watched: tuple[Any, Problems], base_url: str, name: str
+) -> None:
+    """Every Tab stop (first 40) on a page of each kind has a visible focus indicator."""
+    page, problems = watched
+    page.goto(urljoin(base_url, name), wait_until="load")
+    _tab_to(page, KEYBOARD_PAGES[name])
+    page.goto(urljoin(base_url, name), wait_until="load")
+    invisible = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        state = page.evaluate(
+            """() => { const el = document.activeElement; const s = getComputedStyle(el);
+              return {tag: el.tagName, id: el.id, cls: el.className,
+                      ring: (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2)
+                            || s.boxShadow !== 'none'}; }"""
+        )
+        if state["tag"] != "BODY" and not state["ring"]:
+            invisible.append(state)
+    assert not invisible, f"{name}: focus not visible on {invisible[:5]}"
+    assert not problems.console and not problems.blocked
+
+
+def test_dataset_table_sorts_and_filters(watched: tuple[Any, Problems], base_url: str) -> None:
+    """The value heading sorts the dataset both ways; the filter box filters it."""
+    page, problems = watched
+    page.goto(urljoin(base_url, "dataset.html"), wait_until="load")
+    headers = page.eval_on_selector_all("#statistics thead th", "c => c.map(x => x.textContent)")
+    column = headers.index("value")
+    keys_js = f"""() => Array.from(document.querySelectorAll('#statistics tbody tr'))
+        .filter(r => !r.hidden).map(r => r.cells[{column}].getAttribute('data-sort'))"""
+    header = page.locator("#statistics thead th").nth(column)
+    header.locator("button").press("Enter")
+    assert header.get_attribute("aria-sort") == "ascending"
+    values = [float(v) for v in page.evaluate(keys_js) if v]
+    assert values == sorted(values)
+    header.locator("button").press("Enter")
+    values = [float(v) for v in page.evaluate(keys_js) if v]
+    assert values == sorted(values, reverse=True)
+    total = len(values)
+    page.fill("#filter-statistics", "okinawa")
+    shown = page.eval_on_selector_all("#statistics tbody tr:not([hidden])",
+                                      "rows => rows.map(r => r.textContent.toLowerCase())")
+    assert 1 <= len(shown) < total and all("okinawa" in text for text in shown)
+    assert page.text_content('.table-count[data-table="statistics"]') == (
+        f"{len(shown)} of {total} rows"
+    )
+    assert not problems.console and not problems.blocked
+
+
+def test_index_screenshot(watched: tuple[Any, Problems], base_url: str) -> None:
+    """A screenshot of the index for the README (test-artifacts/site-index.png)."""
+    page, _ = watched
+    page.goto(urljoin(base_url, "index.html"), wait_until="load")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "site-index.png"))
+    assert (ARTIFACTS / "site-index.png").read_bytes().startswith(b"\x89PNG")
