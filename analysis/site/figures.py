@@ -181,9 +181,10 @@ def staged_notebook(notebook: Path, figures: Sequence[Figure]) -> nbformat.Noteb
         figures: The figures it draws (from :func:`notebook_figures`).
 
     Returns:
-        The notebook to render: pandas' empty index headers named; before each drawing cell a markdown cell holding an anchor
-        (:attr:`Figure.anchor`); the cell's image outputs carry the alt text; after it a
-        markdown cell links the figure's CSV and the gallery.
+        The notebook to render: pandas' empty index headers named; before each drawing
+        cell a markdown cell holding an anchor (:attr:`Figure.anchor`); the cell's image
+        outputs carry the alt text; after it a markdown cell links the figure's CSV and
+        the gallery.
     """
     nb = copy.deepcopy(nbformat.read(notebook, as_version=4))
     by_cell: dict[int, list[Figure]] = {}
