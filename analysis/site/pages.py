@@ -218,7 +218,7 @@ def gallery(figures: Sequence[Figure], up: str = "") -> str:
         )
         cards.append(
             f'<figure class="gallery-figure" id="figure-{_e(figure.name)}">'
-            f'<img src="{up}figures/{figure.name}.png" alt="{_e(figure.alt)}" loading="lazy">'
+            f'<img src="{up}figures/{figure.name}.png" alt="{_e(figure.alt)}">'
             f"<figcaption><strong>{_e(figure.title)}</strong>. Drawn in "
             f'<a href="{up}notebooks/{figure.notebook}.html#{figure.anchor}">notebook '
             f"{_e(figure.notebook)}, cell {figure.cell + 1}</a>.{data}"
