@@ -25,7 +25,7 @@
       .forEach(function (group) {
         if (!group.closest("nav, aside, [role]")) {
           group.setAttribute("role", "region");
-          group.setAttribute("aria-label", "Site navigation");
+          group.setAttribute("aria-label", "Site title");
         }
       });
   }

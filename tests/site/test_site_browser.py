@@ -48,7 +48,7 @@ def site_pages(site_dir: Path) -> list[str]:
     )
 
 
-def run_axe(page: Any) -> list[dict[str, Any]]:
+def run_axe(page: Any, options: str = "{resultTypes: ['violations'], preload: false}") -> list:
     """Inject axe-core from node_modules and return its violations on the page.
 
     ``preload: false``: axe would otherwise re-fetch the theme's ``@import``-ed stylesheet
@@ -56,8 +56,7 @@ def run_axe(page: Any) -> list[dict[str, Any]]:
     """
     page.add_script_tag(path=str(AXE))
     return page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations'], preload: false}))"
-        ".violations"
+        f"async () => (await axe.run(document, {options})).violations"
         ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,"
         " targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
     )
@@ -112,6 +111,11 @@ def test_every_page_loads_cleanly_and_passes_axe(
             if fragment and target.startswith(base_url) and path.endswith(".html"):
                 anchors.append((name, path, unquote(fragment)))
         violations[name] = run_axe(page)
+        page.emulate_media(color_scheme="dark")
+        page.goto(url, wait_until="load")
+        dark = run_axe(page, "{runOnly: ['color-contrast'], preload: false}")
+        violations[name] += [{**v, "id": f"{v['id']} (dark mode)"} for v in dark]
+        page.emulate_media(color_scheme="light")
     for source, target, fragment in anchors:
         if target in ids and fragment not in ids[target]:
             broken.append(f"{source}: #{fragment} not found in {target}")
@@ -129,6 +133,8 @@ def test_every_page_loads_cleanly_and_passes_axe(
         if v["impact"] in FAILING_IMPACTS and (v["id"], name) not in allowed
     ]
     assert len(names) >= 15
+    assert {"index.html", "dataset.html", "cross-checks.html", "claims.html", "figures.html",
+            "search.html"} <= set(names)
     assert not broken, "broken:\n" + "\n".join(broken)
     assert not problems.console, "console errors:\n" + "\n".join(problems.console)
     assert not problems.failed, "failed requests:\n" + "\n".join(problems.failed)
@@ -267,6 +273,18 @@ def test_dataset_table_sorts_and_filters(watched: tuple[Any, Problems], base_url
         f"{len(shown)} of {total} rows"
     )
     assert not problems.console and not problems.blocked
+
+
+def test_claims_fit_1280_pixels(watched: tuple[Any, Problems], base_url: str) -> None:
+    """The claims page needs no horizontal scrolling at 1,280 px, details open or closed."""
+    page, _ = watched
+    page.goto(urljoin(base_url, "claims.html"), wait_until="load")
+    width_js = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    scroll, client = page.evaluate(width_js)
+    assert client == 1280 and scroll <= client
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    scroll, client = page.evaluate(width_js)
+    assert scroll <= client
 
 
 def test_index_screenshot(watched: tuple[Any, Problems], base_url: str) -> None:
