@@ -21,7 +21,7 @@
   }
 
   function labelSidebar() {
-    document.querySelectorAll(".sidebar-primary-items__start, .sidebar-primary-items__end")
+    document.querySelectorAll(".sidebar-primary-items__start")
       .forEach(function (group) {
         if (!group.closest("nav, aside, [role]")) {
           group.setAttribute("role", "region");

@@ -125,7 +125,7 @@ def test_every_page_loads_cleanly_and_passes_axe(
     (ARTIFACTS / "axe.json").write_text(json.dumps(violations, indent=1, sort_keys=True))
     print("\naxe-core violations (impact, rule, page): nodes")
     for key, count in sorted(counts.items()):
-        print(" ", *key, count)
+        print("axe:", *key, count)
     allowed = {(rule, name) for rule, name, _ in AXE_ALLOWED}
     failing = [
         f"{name}: {v['id']} ({v['impact']}, {v['nodes']} nodes, e.g. {v['targets']})"
