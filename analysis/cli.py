@@ -6,7 +6,7 @@ Commands:
     run       Execute notebooks with papermill (incremental, parallel, deterministic).
     list      Show the notebooks and their declared parameters.
     verify    Re-run everything in a scratch copy and compare every output byte for byte.
-    report    Build the static HTML report in build/site (``analysis.site.main``).
+    report    Build the site (Sphinx + MyST-NB) in build/site (``analysis.site.main``).
 
 Exit status: 0 success, 1 a notebook failed or outputs differ, 2 a usage error (unknown or
 mistyped parameter, unknown notebook, ...), 130 interrupted.
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--keep", action="store_true", help="keep the scratch copy")
 
     report = commands.add_parser(
-        "report", help="build the static HTML report in build/site (analysis.site)", add_help=False
+        "report", help="build the site in build/site (analysis.site)", add_help=False
     )
     report.add_argument("args", nargs=argparse.REMAINDER)
     return parser
