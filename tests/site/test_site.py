@@ -14,7 +14,7 @@ from analysis import paths
 from analysis.dataset.source import load_report
 from analysis.site import build_site
 from analysis.site.build import SiteBuildError
-from analysis.site.viewer import Mark, Piece, pieces
+from analysis.site.viewer import Mark, Piece, fact_flags, pieces
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -170,3 +170,23 @@ def test_failed_build_keeps_the_previous_site(tmp_path: Path) -> None:
     with pytest.raises((SiteBuildError, FileNotFoundError), match="missing-processed"):
         build_site(out, processed=tmp_path / "missing-processed")
     assert (out / "index.html").read_text() == "previous"
+
+
+def test_flags_follow_the_reading_column_and_check_outcomes() -> None:
+    """Ambiguous readings (when the column exists) and discrepant checks flag their facts."""
+    facts = {
+        "a": {"fact_id": "a", "reading": "ambiguous", "alt_value": "12", "note": "two readings"},
+        "b": {"fact_id": "b", "reading": "plain"},
+        "c": {"fact_id": "c"},
+    }
+    checks = [
+        {"check_id": "k1", "outcome": "differs", "left_facts": "a + b", "right_facts": "c",
+         "detail": "3 vs 4"},
+        {"check_id": "k2", "outcome": "holds", "left_facts": "c", "right_facts": "b"},
+    ]
+    flags = fact_flags(facts, checks)
+    assert [kind for kind, _ in flags["a"]] == ["ambiguous", "check:k1:differs"]
+    assert "the other reading gives 12" in flags["a"][0][1]
+    assert [kind for kind, _ in flags["b"]] == ["check:k1:differs"]
+    assert [kind for kind, _ in flags["c"]] == ["check:k1:differs"]
+    assert fact_flags({"c": {"fact_id": "c"}}, []) == {}
