@@ -127,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         index = build_site(args.out)
-    except SiteBuildError as exc:
+    except (SiteBuildError, OSError, ValueError) as exc:
+        # OSError: a missing input file (named in the message); ValueError: a raw report
+        # that fails its checksum or parse (analysis.dataset.source.SourceError).
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"{index} ({time.perf_counter() - started:.1f} s)")

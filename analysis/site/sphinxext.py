@@ -16,6 +16,8 @@ build (``builder-inited``) from the folders named by the config values ``compend
 
 from __future__ import annotations
 
+import csv
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,8 +73,8 @@ class SiteData:
 
 def _header(path: Path) -> tuple[str, ...]:
     """The header of a CSV file."""
-    with path.open(encoding="utf-8") as handle:
-        return tuple(handle.readline().strip().split(","))
+    with path.open(newline="", encoding="utf-8") as handle:
+        return tuple(next(csv.reader(handle), []))
 
 
 def load_site_data(app: Sphinx) -> None:
@@ -238,7 +240,7 @@ class ReportSummary(_Directive):
         """Render the counts."""
         counts = viewer_counts(self.data.viewer)
         rows = "".join(
-            f"<tr><th scope=\"row\">{pages.html.escape(k)}</th><td>{v}</td></tr>"
+            f"<tr><th scope=\"row\">{html.escape(k)}</th><td>{v}</td></tr>"
             for k, v in counts.items()
         )
         return self.raw(
@@ -318,7 +320,7 @@ class heading_mark(nodes.Inline, nodes.TextElement):  # noqa: N801
 def visit_heading_mark(translator: Any, node: heading_mark) -> None:
     """Mark the token when it sits in the section title, else write plain text."""
     if isinstance(node.parent, nodes.title):
-        token, tip = node["token"], pages.html.escape(node["tip"])
+        token, tip = node["token"], html.escape(node["tip"])
         translator.body.append(
             f'<span id="t-{token}" class="rv-token rv-not_statistic" tabindex="0" '
             f'aria-describedby="d-{token}" data-tip="{tip}">'
@@ -330,7 +332,7 @@ def depart_heading_mark(translator: Any, node: heading_mark) -> None:
     if isinstance(node.parent, nodes.title):
         translator.body.append(
             f'</span><span id="d-{node["token"]}" hidden>'
-            f"{pages.html.escape(node['tip'])}</span>"
+            f"{html.escape(node['tip'])}</span>"
         )
 
 

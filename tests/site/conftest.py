@@ -94,9 +94,13 @@ def _watch(page: Any, problems: Problems) -> None:
             if r.status >= 400 else None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Headless Debian Chromium with a fresh profile (a persistent context)."""
+    """Headless Debian Chromium with a fresh profile (a persistent context).
+
+    Module scope: Playwright's sync API keeps an asyncio loop running in this thread until
+    it stops, which would break later tests that start their own loop.
+    """
     require(CHROMIUM.exists(), f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     try:
         from playwright.sync_api import sync_playwright

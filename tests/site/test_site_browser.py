@@ -48,12 +48,19 @@ def site_pages(site_dir: Path) -> list[str]:
     )
 
 
+#: Freezes CSS transitions and animations so that axe measures settled colours (the theme
+#: fades colours in when the colour scheme changes).
+_SETTLE_CSS = "*, *::before, *::after { transition: none !important; animation: none !important; }"
+
+
 def run_axe(page: Any, options: str = "{resultTypes: ['violations'], preload: false}") -> list:
     """Inject axe-core from node_modules and return its violations on the page.
 
     ``preload: false``: axe would otherwise re-fetch the theme's ``@import``-ed stylesheet
     relative to the page (a spurious 404); only the css-orientation-lock rule needs it.
     """
+    page.add_style_tag(content=_SETTLE_CSS)
+    page.wait_for_timeout(50)
     page.add_script_tag(path=str(AXE))
     return page.evaluate(
         f"async () => (await axe.run(document, {options})).violations"
