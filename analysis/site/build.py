@@ -110,6 +110,8 @@ def build_site(
         shutil.rmtree(fresh, ignore_errors=True)
         raise SiteBuildError(f"sphinx-build failed on {stage_dir} (exit {status}); {out} kept")
     (fresh / ".buildinfo").unlink(missing_ok=True)
+    # The download button serves _sources/: the committed notebooks, not the staged copies.
+    _copy_files(sorted(Path(notebooks).glob("*.ipynb")), fresh / "_sources" / "notebooks")
     shutil.rmtree(out, ignore_errors=True)
     fresh.rename(out)
     return out / "index.html"

@@ -131,6 +131,13 @@ def test_figures_gallery_and_notebook_links(site_dir: Path) -> None:
         assert (site_dir / "figures" / f"{name}.csv").is_file()
 
 
+def test_notebook_downloads_are_the_committed_notebooks(site_dir: Path) -> None:
+    """The download button's .ipynb is the committed file, byte for byte."""
+    for notebook in sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb")):
+        served = site_dir / "_sources" / "notebooks" / notebook.name
+        assert served.read_bytes() == notebook.read_bytes(), notebook.name
+
+
 def test_pages_are_offline_and_math_free(site_dir: Path) -> None:
     """No page loads anything from the network, and no MathJax is referenced."""
     for name, page in _pages(site_dir).items():
