@@ -43,7 +43,8 @@ def test_a_hand_edited_value_is_refused(tmp_path):
         check_statistics(table)
     message = str(caught.value)
     with open(table, encoding="utf-8", newline="") as handle:
-        row = 1 + [r["fact_id"] for r in csv.DictReader(handle)].index(FACT)  # 1-based data row
+        # numbered as in a spreadsheet and Frictionless: the header is row 1
+        row = 2 + [r["fact_id"] for r in csv.DictReader(handle)].index(FACT)
     assert str(table) in message and FACT in message
     assert f"row {row} " in message and "column value" in message
     assert "'1746'" in message and "'746'" in message
