@@ -23,7 +23,11 @@ STAMP := $(VENV)/.installed
 LAB_VENV := .venv-lab
 LAB_STAMP := $(LAB_VENV)/.installed
 
-PYTEST_ARGS = tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+# In parallel (pytest-xdist, one worker per core): --dist loadfile keeps each file, and so each
+# notebook's cells, on one worker; conftest.py puts the files with slow tests first and
+# --no-loadscope-reorder keeps that order (xdist would otherwise sort files by test count).
+PYTEST_ARGS = tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	-n auto --dist loadfile --no-loadscope-reorder
 RUN_ARGS ?=
 
 .PHONY: figures test lab verify report lint clean distclean venv

@@ -2,9 +2,15 @@
 
 When nbval re-executes the committed notebooks, their figures must not overwrite the
 canonical files in figures/: the kernel inherits this process's environment, so the
-notebooks' output folder is redirected to a temporary folder for the session (see
-analysis.paths.output_dir). nbval still compares every text, HTML and SVG output, so the
-figures' SVG content is checked all the same.
+notebooks' output folder is redirected to a temporary folder (see
+analysis.paths.output_dir). Under pytest-xdist every worker is its own process and makes its
+own folder, named after the worker, so two notebooks running at once never share one. nbval
+still compares every text, HTML and SVG output, so the figures' SVG content is checked all
+the same.
+
+Notebook items are marked ``slow`` here (they execute a kernel and cannot carry a marker),
+and the slow files are scheduled first so that, with ``--dist loadfile``, the long files
+start at once instead of being left for last.
 """
 
 from __future__ import annotations
@@ -12,23 +18,42 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
 from analysis import paths
 
-_STAGING: list[str] = []
+_FOLDER = pytest.StashKey[str]()
+
+
+def _nbval_active(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "nbval", False)
+                or getattr(config.option, "nbval_lax", False))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Point notebook outputs at a temporary folder when nbval is active."""
-    if getattr(config.option, "nbval", False) or getattr(config.option, "nbval_lax", False):
-        folder = tempfile.mkdtemp(prefix="nbval-figures-")
-        _STAGING.append(folder)
-        os.environ[paths.OUTPUT_DIR_ENV] = folder
+    """Point notebook outputs at a temporary folder of this process when nbval is active."""
+    if not _nbval_active(config):
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    folder = tempfile.mkdtemp(prefix=f"nbval-figures-{worker}-")
+    config.stash[_FOLDER] = folder
+    os.environ[paths.OUTPUT_DIR_ENV] = folder
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Remove the temporary output folder."""
-    for folder in _STAGING:
+    """Remove this process's temporary output folder."""
+    folder = config.stash.get(_FOLDER, None)
+    if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(paths.OUTPUT_DIR_ENV, None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark notebook items ``slow``; run files with slow items first, in a stable order."""
+    for item in items:
+        if Path(str(item.path)).suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
+    slow_files = {str(item.path) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: str(item.path) not in slow_files)  # stable: order kept within
