@@ -9,8 +9,8 @@ still compares every text, HTML and SVG output, so the figures' SVG content is c
 the same.
 
 Notebook items are marked ``slow`` here (they execute a kernel and cannot carry a marker),
-and the slow files are scheduled first so that, with ``--dist loadfile``, the long files
-start at once instead of being left for last.
+and the files with slow or browser tests are scheduled first so that, with
+``--dist loadfile``, the long files start at once instead of being left for last.
 """
 
 from __future__ import annotations
@@ -50,10 +50,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         os.environ.pop(paths.OUTPUT_DIR_ENV, None)
 
 
+#: Markers of long tests: files holding one are run first.
+LONG_MARKERS = ("slow", "browser")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark notebook items ``slow``; run files with slow items first, in a stable order."""
+    """Mark notebook items ``slow``; run files with long items first, in a stable order."""
     for item in items:
         if Path(str(item.path)).suffix == ".ipynb":
             item.add_marker(pytest.mark.slow)
-    slow_files = {str(item.path) for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: str(item.path) not in slow_files)  # stable: order kept within
+    long_files = {str(item.path) for item in items
+                  if any(item.get_closest_marker(name) for name in LONG_MARKERS)}
+    items.sort(key=lambda item: str(item.path) not in long_files)  # stable: order kept within
