@@ -2,7 +2,7 @@
 
 Commands:
     extract   Build ``data/processed/`` from the raw report
-              (``analysis.dataset.extract.build_all``).
+              (``analysis.dataset.build.build_all``).
     run       Execute notebooks with papermill (incremental, parallel, deterministic).
     list      Show the notebooks and their declared parameters.
     verify    Re-run everything in a scratch copy and compare every output byte for byte.
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "extract",
         help="build data/processed/ from the raw report",
         description=(
-            "Build the processed tables from the raw report (analysis.dataset.extract.build_all)."
+            "Build the processed tables from the raw report (analysis.dataset.build.build_all)."
         ),
     )
 
@@ -122,9 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    """Run the extraction stage (``analysis.dataset.extract.build_all``)."""
+    """Run the extraction stage (``analysis.dataset.build.build_all``)."""
     try:
-        from analysis.dataset.extract import build_all
+        from analysis.dataset.build import build_all
     except ImportError as exc:
         _error(f"the extraction stage is not available ({exc})")
         return EXIT_FAILED

@@ -26,6 +26,8 @@ RAW_REPORT_SHA256: str = "bdd8c3b59ac9e2d4a6f67a7e9dd01c8fbb0705c593d3832284a7d6
 EXTRACTION_SPEC: Path = DATA_DIR / "extraction_spec.yaml"
 #: Rules that classify the numeric tokens that are not statistics.
 AUDIT_RULES: Path = DATA_DIR / "audit_rules.yaml"
+#: Cross-checks of the figures against each other (what each compares, kind, expectation).
+CROSS_CHECKS_SPEC: Path = DATA_DIR / "cross_checks.yaml"
 #: The report's verbal claims, lined up with the figures behind them.
 CLAIMS_SPEC: Path = DATA_DIR / "claims.yaml"
 #: Frictionless Data Package describing the processed tables.

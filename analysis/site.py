@@ -55,7 +55,7 @@ from typing import Any
 from urllib.parse import quote
 
 from analysis import paths
-from analysis.dataset.extract import BREAKDOWN_COLUMNS as _EXTRACT_BREAKDOWNS
+from analysis.dataset.schema import BREAKDOWN_COLUMNS as _EXTRACT_BREAKDOWNS
 
 #: Folder of the site's templates and static assets (package data, no sub-folders).
 TEMPLATES_DIR: Path = Path(__file__).resolve().parent / "templates"

@@ -24,9 +24,6 @@ PACKAGE = ROOT / "analysis"
 #: Entry points may defer an import to the command that needs it (so `run` with nothing to
 #: do starts without pandas); nowhere else does a function import from the package.
 DEFERRED_IMPORTS_ALLOWED_IN = {"analysis/cli.py", "analysis/__main__.py"}
-#: Function-level imports that dodge the extract -> datapackage/validate -> extract circle.
-#: The `dataset` branch removes them (dataset/build.py); delete this entry when it lands.
-KNOWN_CYCLE_DODGES = {"analysis/dataset/extract.py"}
 
 
 def _lint_imports(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -67,7 +64,7 @@ def test_import_contracts_are_kept(
         ("paths.py", "import analysis.io", "Layers", "analysis.paths -> analysis.io"),
         ("claims.py", "import analysis.charts.theme", "claims uses the dataset",
          "analysis.claims -> analysis.charts.theme"),
-        ("dataset/source.py", "import analysis.dataset.views", "No import cycles",
+        ("dataset/schema.py", "import analysis.dataset.extract", "No import cycles",
          "analysis.dataset"),
         ("unplaced.py", '"""A module that no layer lists."""', "Layers", "analysis.unplaced"),
     ],
@@ -129,6 +126,4 @@ def test_no_function_level_imports_of_the_package() -> None:
         lines = _deferred_package_imports(path)
         if lines:
             found[name] = lines
-    assert set(found) == KNOWN_CYCLE_DODGES, (
-        f"imports inside functions: {found}; known and pending: {sorted(KNOWN_CYCLE_DODGES)}"
-    )
+    assert not found, f"imports from analysis inside functions (file: lines): {found}"

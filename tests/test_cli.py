@@ -161,18 +161,18 @@ def test_list_shows_declared_parameters(use_project, capsys):
 
 
 def test_extract_calls_build_all(use_project, monkeypatch, capsys):
-    """`extract` calls analysis.dataset.extract.build_all (imported only when the command runs)."""
+    """`extract` calls analysis.dataset.build.build_all (imported only when the command runs)."""
     calls = []
-    fake = types.ModuleType("analysis.dataset.extract")
+    fake = types.ModuleType("analysis.dataset.build")
     fake.build_all = lambda: calls.append(1) or {"table": use_project.root / "data/x.csv"}
-    monkeypatch.setitem(sys.modules, "analysis.dataset.extract", fake)
+    monkeypatch.setitem(sys.modules, "analysis.dataset.build", fake)
     assert cli.main(["extract"]) == 0
     assert calls == [1] and "wrote data/x.csv (table)" in capsys.readouterr().out
 
 
 def test_extract_missing_is_a_clear_error(use_project, monkeypatch, capsys):
     """Without an extraction module `extract` fails with a message, not a traceback."""
-    monkeypatch.setitem(sys.modules, "analysis.dataset.extract", None)
+    monkeypatch.setitem(sys.modules, "analysis.dataset.build", None)
     assert cli.main(["extract"]) == 1
     assert "extraction stage is not available" in capsys.readouterr().err
 

@@ -14,58 +14,45 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import yaml
 
 from analysis import paths
 from analysis.dataset.numerals import FRACTIONS, MULTIPLIERS, ORDINALS, SCALES, TENS, UNITS
+from analysis.dataset.schema import AUDIT, AUDIT_CATEGORIES
 from analysis.dataset.source import Report
 
-#: Categories of numeric tokens that are not statistics.
-CATEGORIES: tuple[str, ...] = (
-    "paragraph_number",
-    "heading_number",
-    "footnote_marker",
-    "cross_reference",
-    "date",
-    "year",
-    "age_threshold",
-    "legal_reference",
-    "page_or_volume",
-    "document_symbol",
-    "name_or_ordinal",
-    "duration_or_schedule",
-    "breakdown_label",
-    "not_a_quantity",
-    "agenda_item",
-)
-#: Categories that, inside a fact's evidence, label that fact (its year, age band...).
+#: Categories of numeric tokens that are not statistics (declared in the schema).
+CATEGORIES: tuple[str, ...] = AUDIT_CATEGORIES
+#: Categories that label a fact (its year, period, age band...) when the token stands in
+#: the fact's evidence or in one of its declared label phrases.
 LABEL_CATEGORIES = frozenset({"year", "age_threshold", "breakdown_label", "date"})
+#: Columns of ``number_audit.csv``, in order.
+AUDIT_COLUMNS: tuple[str, ...] = AUDIT.columns
 
-AUDIT_COLUMNS: tuple[str, ...] = (
-    "token_id",
-    "token",
-    "kind",
-    "part",
-    "paragraph",
-    "footnote",
-    "char_start",
-    "char_end",
-    "status",
-    "fact_id",
-    "category",
-    "reason",
-    "context",
+#: English number words that are not cardinals, fractions, multipliers or ordinals.
+EXTRA_WORDS: tuple[str, ...] = ("decades", "decade", "dozens", "dozen")
+#: Russian number words (cardinals and ordinals) as they may occur in the cover note.
+RUSSIAN_NUMBER_WORDS = (
+    r"(?:один|одна|одно|два|две|три|четыре|пять|шесть|семь|восемь|девять|десять"
+    r"|двадцать|тридцать|сорок|пятьдесят|сто|тысяч[аи]?|миллион(?:а|ов)?"
+    r"|(?:перв|втор|трет|четв[её]рт|пят|шест|седьм|восьм|девят|десят|двадцат|тридцат)"
+    r"(?:ый|ая|ое|ые|ой|ого|ому|ом|ую|ий|ья|ье|ьи|ьего|ьей))"
 )
 
 _WORDS = sorted(
-    [*UNITS, *TENS, *SCALES, *FRACTIONS, *MULTIPLIERS, *ORDINALS], key=len, reverse=True
+    [*UNITS, *TENS, *SCALES, *FRACTIONS, *MULTIPLIERS, *ORDINALS, *EXTRA_WORDS],
+    key=len,
+    reverse=True,
 )
-#: A numeric token: a run of digits (with inner thousands commas or a decimal point) or a
-#: number word (cardinal, scale, fraction, multiplier or ordinal), case-insensitive.
+#: A numeric token: a run of digits (with inner thousands commas or a decimal point), an
+#: English number word (cardinal, scale, fraction, multiplier, ordinal, "decade", "dozen")
+#: or a Russian number word, case-insensitive.
 TOKEN_PATTERN = re.compile(
-    r"\d+(?:[.,]\d+)*|\b(?:" + "|".join(_WORDS) + r")\b", flags=re.IGNORECASE
+    r"\d+(?:[.,]\d+)*|\b(?:" + "|".join(_WORDS) + "|" + RUSSIAN_NUMBER_WORDS + r")\b",
+    flags=re.IGNORECASE,
 )
 
 
@@ -136,23 +123,71 @@ def load_audit_rules(path: Path = paths.AUDIT_RULES) -> list[AuditRule]:
     return rules
 
 
-def _regions(report: Report) -> list[tuple[str, int | None, int | None, int, int]]:
-    """Split the text into (part, paragraph, footnote, start, end) regions."""
-    regions: list[tuple[str, int | None, int | None, int, int]] = [
-        ("cover", None, None, 0, report.cover_end)
-    ]
+class Region(NamedTuple):
+    """A stretch of the raw text: cover note, heading, paragraph text or footnote.
+
+    A footnote region carries the number of the paragraph citing it.
+    """
+
+    part: str
+    paragraph: int | None
+    footnote: int | None
+    start: int
+    end: int
+
+
+def _regions(report: Report) -> list[Region]:
+    """Split the text into regions, in text order."""
+    regions = [Region("cover", None, None, 0, report.cover_end)]
     for heading in report.headings:
-        regions.append(("heading", None, None, heading.start, heading.end))
+        regions.append(Region("heading", None, None, heading.start, heading.end))
     for paragraph in report.paragraphs:
         notes = [n for n in report.footnotes if n.paragraph == paragraph.number]
         cursor = paragraph.start
         for note in notes:
-            regions.append(("paragraph", paragraph.number, None, cursor, note.block_start))
-            regions.append(("footnote", paragraph.number, note.number, note.block_start,
-                            note.block_end))
+            regions.append(Region("paragraph", paragraph.number, None, cursor, note.block_start))
+            regions.append(Region("footnote", paragraph.number, note.number, note.block_start,
+                                  note.block_end))
             cursor = note.block_end
-        regions.append(("paragraph", paragraph.number, None, cursor, paragraph.end))
-    return sorted(regions, key=lambda region: region[3])
+        regions.append(Region("paragraph", paragraph.number, None, cursor, paragraph.end))
+    return sorted(regions, key=lambda region: region.start)
+
+
+@dataclass(frozen=True)
+class _FactSpans:
+    """Where one fact sits in the text: its value, its evidence and its label phrases."""
+
+    fact_id: str
+    year: str
+    value: tuple[int, int]
+    evidence: tuple[int, int]
+    labels: tuple[tuple[int, int], ...]
+
+    def labelled_by(self, token: str, start: int, end: int) -> bool:
+        """Whether a label-category token at [start, end) labels this fact.
+
+        A token inside a declared label phrase always does. A token inside the evidence
+        does unless it is a year other than the fact's own (shared evidence such as "from
+        954 in 2010 to 661 in 2014" gives each year to its own figure).
+        """
+        if any(s <= start and end <= e for s, e in self.labels):
+            return True
+        inside = self.evidence[0] <= start and end <= self.evidence[1]
+        is_other_year = bool(self.year) and token.isdigit() and len(token) == 4 and (
+            token != self.year
+        )
+        return inside and not is_other_year
+
+
+def _fact_spans(facts: pd.DataFrame) -> list[_FactSpans]:
+    labels = facts["label_spans"] if "label_spans" in facts else [()] * len(facts)
+    return [
+        _FactSpans(str(f), str(y), (int(vs), int(ve)), (int(cs), int(ce)), tuple(spans))
+        for f, y, vs, ve, cs, ce, spans in zip(
+            facts["fact_id"], facts["year"], facts["value_start"], facts["value_end"],
+            facts["char_start"], facts["char_end"], labels, strict=True,
+        )
+    ]
 
 
 def audit_numbers(report: Report, facts: pd.DataFrame, rules: list[AuditRule]) -> pd.DataFrame:
@@ -161,71 +196,27 @@ def audit_numbers(report: Report, facts: pd.DataFrame, rules: list[AuditRule]) -
     Args:
         report: The parsed report.
         facts: The extracted statistics with ``value_start``/``value_end``,
-            ``char_start``/``char_end`` offsets (see
+            ``char_start``/``char_end`` offsets and ``label_spans`` (see
             :func:`analysis.dataset.extract.extract_statistics`).
         rules: Rules for tokens that are not statistics.
 
     Returns:
         One row per token (columns :data:`AUDIT_COLUMNS`), in text order. ``status`` is
-        ``value`` (the token is a fact's value), ``label`` (it labels a fact: its year, age
-        band or category) or ``not_statistic``.
+        ``value`` (the token is a fact's value), ``label`` (it gives the year, period, age
+        band or category of the facts listed in ``fact_id``) or ``not_statistic``.
 
     Raises:
         AuditError: A token is not accounted for (the message lists each with its location
             and context), or a rule matched no token (stale rule).
     """
-    text = report.text
-    rows = []
+    spans = _fact_spans(facts)
     used_rules: set[int] = set()
-    unaccounted = []
-    value_spans = list(
-        zip(facts["value_start"], facts["value_end"], facts["fact_id"], strict=True)
-    )
-    evidence_spans = list(
-        zip(facts["char_start"], facts["char_end"], facts["value_start"], facts["fact_id"],
-            strict=True)
-    )
-    for part, paragraph, footnote, start, end in _regions(report):
-        for token in TOKEN_PATTERN.finditer(text, start, end):
-            t_start, t_end = token.start(), token.end()
-            status, fact_id, category, reason = _classify(
-                report, text, part, paragraph, footnote, start, end, t_start, t_end,
-                value_spans, rules, used_rules,
-            )
-            if status == "not_statistic" and category in LABEL_CATEGORIES:
-                owners = [
-                    (abs(v_start - t_start), f_id)
-                    for e_start, e_end, v_start, f_id in evidence_spans
-                    if e_start <= t_start and t_end <= e_end
-                ]
-                if owners:
-                    status, fact_id = "label", min(owners)[1]
-            context = " ".join(text[max(start, t_start - 40) : min(end, t_end + 40)].split())
-            row = {
-                "token": token.group(0),
-                "kind": "digits" if token.group(0)[0].isdigit() else "word",
-                "part": part,
-                "paragraph": paragraph if paragraph is not None else "",
-                "footnote": footnote if footnote is not None else "",
-                "char_start": t_start,
-                "char_end": t_end,
-                "status": status,
-                "fact_id": fact_id,
-                "category": category,
-                "reason": reason,
-                "context": context,
-            }
-            if not status:
-                unaccounted.append(row)
-            rows.append(row)
-    if unaccounted:
-        listing = "; ".join(
-            f"{r['token']!r} at {r['char_start']} ({r['part']} {r['paragraph']}"
-            f"{' footnote ' + str(r['footnote']) if r['footnote'] != '' else ''}): "
-            f"...{r['context']}..."
-            for r in unaccounted
-        )
-        raise AuditError(f"{len(unaccounted)} numeric token(s) unaccounted for: {listing}")
+    rows = [
+        _audit_row(report, region, token, spans, rules, used_rules)
+        for region in _regions(report)
+        for token in TOKEN_PATTERN.finditer(report.text, region.start, region.end)
+    ]
+    _raise_unaccounted([row for row in rows if not row["status"]])
     stale = [index + 1 for index in range(len(rules)) if index not in used_rules]
     if stale:
         raise AuditError(f"audit rule(s) #{stale} classify no token; remove or fix them")
@@ -234,55 +225,100 @@ def audit_numbers(report: Report, facts: pd.DataFrame, rules: list[AuditRule]) -
     return frame.loc[:, list(AUDIT_COLUMNS)]
 
 
+def _audit_row(
+    report: Report,
+    region: Region,
+    token: re.Match[str],
+    spans: list[_FactSpans],
+    rules: list[AuditRule],
+    used_rules: set[int],
+) -> dict[str, object]:
+    """Classify one token and describe it as a row of the audit table."""
+    text = report.text
+    part, paragraph, footnote, start, end = region
+    t_start, t_end = token.start(), token.end()
+    status, fact_id, category, reason = _classify(
+        report, region, t_start, t_end, spans, rules, used_rules
+    )
+    if status == "not_statistic" and category in LABEL_CATEGORIES:
+        owners = [f.fact_id for f in spans if f.labelled_by(token.group(0), t_start, t_end)]
+        if owners:
+            status, fact_id = "label", " ".join(owners)
+    return {
+        "token": token.group(0),
+        "kind": "digits" if token.group(0)[0].isdigit() else "word",
+        "part": part,
+        "paragraph": paragraph if paragraph is not None else "",
+        "footnote": footnote if footnote is not None else "",
+        "char_start": t_start,
+        "char_end": t_end,
+        "status": status,
+        "fact_id": fact_id,
+        "category": category,
+        "reason": reason,
+        "context": " ".join(text[max(start, t_start - 40) : min(end, t_end + 40)].split()),
+    }
+
+
+def _raise_unaccounted(unaccounted: list[dict[str, object]]) -> None:
+    if not unaccounted:
+        return
+    listing = "; ".join(
+        f"{r['token']!r} at {r['char_start']} ({r['part']} {r['paragraph']}"
+        f"{' footnote ' + str(r['footnote']) if r['footnote'] != '' else ''}): "
+        f"...{r['context']}..."
+        for r in unaccounted
+    )
+    raise AuditError(f"{len(unaccounted)} numeric token(s) unaccounted for: {listing}")
+
+
 def _classify(
     report: Report,
-    text: str,
-    part: str,
-    paragraph: int | None,
-    footnote: int | None,
-    start: int,
-    end: int,
+    region: Region,
     t_start: int,
     t_end: int,
-    value_spans: list[tuple[int, int, str]],
+    spans: list[_FactSpans],
     rules: list[AuditRule],
     used_rules: set[int],
 ) -> tuple[str, str, str, str]:
     """Return (status, fact_id, category, reason) for one token ("" status: unaccounted)."""
-    for v_start, v_end, fact_id in value_spans:
-        if v_start <= t_start and t_end <= v_end:
-            return "value", fact_id, "", "the value of a reported figure"
+    text = report.text
+    for fact in spans:
+        if fact.value[0] <= t_start and t_end <= fact.value[1]:
+            return "value", fact.fact_id, "", "the value of a reported figure"
     line_start = text.rfind("\n", 0, t_start) + 1
-    if part == "paragraph" and t_start == line_start == report.paragraph(paragraph).start:
+    if region.part == "paragraph" and t_start == line_start == report.paragraph(
+        region.paragraph
+    ).start:
         return "not_statistic", "", "paragraph_number", "number of the paragraph"
-    if part == "heading":
+    if region.part == "heading":
         return "not_statistic", "", "heading_number", "number of a sub-section heading"
     before = text[max(0, t_start - 13) : t_start]
     if before.endswith("[footnoteRef:") or (
-        part == "footnote" and text[t_start - 1] == "[" and text[t_end] == ":"
+        region.part == "footnote" and text[t_start - 1] == "[" and text[t_end] == ":"
     ):
         return "not_statistic", "", "footnote_marker", "footnote reference or number"
     for index, rule in enumerate(rules):
-        if part == "cover":
-            if not rule.cover:
-                continue
-        elif rule.cover:
+        if not _rule_applies(rule, region):
             continue
-        elif part == "footnote":
-            if footnote not in rule.footnotes and (rule.footnotes or rule.paragraphs):
-                continue
-        elif part == "paragraph":
-            if rule.footnotes and not rule.paragraphs:
-                continue
-            if rule.paragraphs and paragraph not in rule.paragraphs:
-                continue
-        else:
-            continue
-        for match in rule.pattern.finditer(text, start, end):
+        for match in rule.pattern.finditer(text, region.start, region.end):
             if match.start() <= t_start and t_end <= match.end():
                 used_rules.add(index)
                 return "not_statistic", "", rule.category, rule.reason
     return "", "", "", ""
+
+
+def _rule_applies(rule: AuditRule, region: Region) -> bool:
+    """Whether a rule may classify tokens of this region (cover, paragraphs, footnotes)."""
+    if region.part == "cover" or rule.cover:
+        return region.part == "cover" and rule.cover
+    if region.part == "footnote":
+        return region.footnote in rule.footnotes or not (rule.footnotes or rule.paragraphs)
+    if region.part == "paragraph":
+        if rule.footnotes and not rule.paragraphs:
+            return False
+        return not rule.paragraphs or region.paragraph in rule.paragraphs
+    return False
 
 
 def audit_summary(audit: pd.DataFrame) -> pd.DataFrame:

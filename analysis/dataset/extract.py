@@ -2,13 +2,12 @@
 
 The declarative spec (``data/extraction_spec.yaml``) says what each figure is and where it
 is; this module finds the words, parses the number out of them and records the exact span.
-:func:`build_all` is the whole stage: raw text -> ``data/processed/`` (statistics, number
-audit, cross-checks, paragraphs, footnotes) and ``data/datapackage.json``.
+The columns come from :mod:`analysis.dataset.schema`; :mod:`analysis.dataset.build` runs the
+whole stage.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,40 +19,21 @@ import yaml
 
 from analysis import paths
 from analysis.dataset.numerals import NUMBER_PATTERN, QUALIFIER_PATTERN, parse_number
-from analysis.dataset.source import Report, load_report
+from analysis.dataset.schema import BREAKDOWN_COLUMNS, STATISTICS_COLUMNS, UNIT_CODES
+from analysis.dataset.source import Report
 
-#: Breakdown columns of the statistics table (empty when a figure has no such breakdown).
-BREAKDOWN_COLUMNS: tuple[str, ...] = (
-    "offence",
-    "sex",
-    "age_group",
-    "content_type",
-    "geography",
-    "sentence",
-)
-#: Columns of ``report_statistics.csv``, in order.
-STATISTICS_COLUMNS: tuple[str, ...] = (
-    "fact_id",
-    "topic",
-    "indicator",
-    *BREAKDOWN_COLUMNS,
-    "year",
-    "period",
-    "value",
-    "unit",
-    "qualifier",
-    "counting_unit",
-    "source_body",
-    "paragraph",
-    "footnote",
-    "evidence",
-    "value_text",
-    "char_start",
-    "char_end",
-    "note",
-)
-#: Units a fact may have.
-UNIT_CODES: tuple[str, ...] = ("count", "percent", "ratio", "rank", "years", "days")
+__all__ = [
+    "BREAKDOWN_COLUMNS",
+    "STATISTICS_COLUMNS",
+    "FactSpec",
+    "SpecError",
+    "compile_pattern",
+    "extract_fact",
+    "extract_statistics",
+    "load_spec",
+    "statistics_for_csv",
+]
+
 #: Which spec units a parsed unit may be stored as.
 _COMPATIBLE_UNITS = {
     "count": {"count", "years", "days"},
@@ -71,7 +51,10 @@ _REQUIRED_KEYS = {
     "paragraph",
     "pattern",
 }
-_OPTIONAL_KEYS = {"footnote", "year", "period", "note", *BREAKDOWN_COLUMNS}
+_OPTIONAL_KEYS = {
+    "footnote", "year", "period", "note", "duplicate_of", "reading", "alt_value",
+    "alt_qualifier", "alt_scope", "inferred", "labels", *BREAKDOWN_COLUMNS,
+}  # fmt: skip
 _FACT_ID = re.compile(r"[a-z][a-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\{(value|num|qualifier|\.\.\.)\}")
 
@@ -80,15 +63,39 @@ class SpecError(ValueError):
     """The extraction spec is malformed, or one of its patterns does not match once."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Build a mapping, raising on a repeated key (plain YAML keeps the last silently)."""
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        repeated = sorted({str(k) for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise SpecError(f"line {node.start_mark.line + 1}: key(s) {repeated} given twice")
+        return super().construct_mapping(node, deep=deep)
+
+
 @dataclass(frozen=True)
 class FactSpec:
-    """One validated entry of the extraction spec."""
+    """One validated entry of the extraction spec.
+
+    Attributes:
+        fact_id: Stable identifier.
+        fields: The entry's descriptive fields (defaults applied), keyed by column name.
+        paragraph: Numbered paragraph (for a footnote, the citing one).
+        footnote: Footnote number, if the figure is in a footnote.
+        pattern: Report text with placeholders (see :func:`compile_pattern`).
+        labels: Literal phrases of the paragraph (or footnote) that give the figure's year,
+            period or age band outside its evidence; their numeric tokens are audited as
+            labels of this fact.
+    """
 
     fact_id: str
     fields: Mapping[str, Any]
     paragraph: int
     footnote: int | None
     pattern: str
+    labels: tuple[str, ...] = ()
 
 
 def load_spec(path: Path = paths.EXTRACTION_SPEC) -> list[FactSpec]:
@@ -101,12 +108,15 @@ def load_spec(path: Path = paths.EXTRACTION_SPEC) -> list[FactSpec]:
         The entries, in file order.
 
     Raises:
-        SpecError: Unknown or missing keys, a duplicate or malformed ``fact_id``, an unknown
-            unit, or a pattern without exactly one ``{value}``; the message names the file
-            and the fact.
+        SpecError: Unknown, missing or repeated keys, a duplicate or malformed ``fact_id``,
+            an unknown unit, or a pattern without exactly one ``{value}``; the message names
+            the file and the fact (or the line).
     """
     with Path(path).open(encoding="utf-8") as handle:
-        document = yaml.safe_load(handle)
+        try:
+            document = yaml.load(handle, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+        except SpecError as error:
+            raise SpecError(f"{path}: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("facts"), list):
         raise SpecError(f"{path}: expected a mapping with a 'facts' list")
     defaults = document.get("defaults") or {}
@@ -116,42 +126,52 @@ def load_spec(path: Path = paths.EXTRACTION_SPEC) -> list[FactSpec]:
     specs: list[FactSpec] = []
     seen: set[str] = set()
     for index, entry in enumerate(document["facts"]):
-        where = f"{path}: fact #{index + 1}"
-        if not isinstance(entry, dict):
-            raise SpecError(f"{where}: expected a mapping")
-        fact_id = entry.get("fact_id")
-        if fact_id is not None:
-            where = f"{path}: fact {fact_id!r}"
-        missing = _REQUIRED_KEYS - set(entry)
-        unknown = set(entry) - _REQUIRED_KEYS - _OPTIONAL_KEYS
-        if missing:
-            raise SpecError(f"{where}: missing keys {sorted(missing)}")
-        if unknown:
-            raise SpecError(f"{where}: unknown keys {sorted(unknown)}")
-        if not isinstance(fact_id, str) or not _FACT_ID.fullmatch(fact_id):
-            raise SpecError(f"{where}: fact_id must be lower_snake_case")
-        if fact_id in seen:
-            raise SpecError(f"{where}: duplicate fact_id")
-        seen.add(fact_id)
-        if entry["unit"] not in UNIT_CODES:
-            raise SpecError(f"{where}: unit {entry['unit']!r} is not one of {UNIT_CODES}")
-        pattern = entry["pattern"]
-        if not isinstance(pattern, str) or _PLACEHOLDER.findall(pattern).count("value") != 1:
-            raise SpecError(f"{where}: pattern must contain exactly one {{value}}")
-        for key in ("paragraph", "footnote", "year"):
-            if key in entry and not isinstance(entry[key], int):
-                raise SpecError(f"{where}: {key} must be an integer, got {entry[key]!r}")
-        fields = {**defaults, **entry}
-        specs.append(
-            FactSpec(
-                fact_id=fact_id,
-                fields=fields,
-                paragraph=entry["paragraph"],
-                footnote=entry.get("footnote"),
-                pattern=pattern,
-            )
-        )
+        spec = _spec_entry(entry, defaults, f"{path}: fact #{index + 1}", path)
+        if spec.fact_id in seen:
+            raise SpecError(f"{path}: fact {spec.fact_id!r}: duplicate fact_id")
+        seen.add(spec.fact_id)
+        specs.append(spec)
     return specs
+
+
+def _spec_entry(
+    entry: Any, defaults: Mapping[str, Any], where: str, path: Path
+) -> FactSpec:
+    """Check one spec entry and turn it into a :class:`FactSpec`."""
+    if not isinstance(entry, dict):
+        raise SpecError(f"{where}: expected a mapping")
+    fact_id = entry.get("fact_id")
+    if fact_id is not None:
+        where = f"{path}: fact {fact_id!r}"
+    missing = _REQUIRED_KEYS - set(entry)
+    unknown = set(entry) - _REQUIRED_KEYS - _OPTIONAL_KEYS
+    if missing:
+        raise SpecError(f"{where}: missing keys {sorted(missing)}")
+    if unknown:
+        raise SpecError(f"{where}: unknown keys {sorted(unknown)}")
+    if not isinstance(fact_id, str) or not _FACT_ID.fullmatch(fact_id):
+        raise SpecError(f"{where}: fact_id must be lower_snake_case")
+    if entry["unit"] not in UNIT_CODES:
+        raise SpecError(f"{where}: unit {entry['unit']!r} is not one of {UNIT_CODES}")
+    pattern = entry["pattern"]
+    if not isinstance(pattern, str) or _PLACEHOLDER.findall(pattern).count("value") != 1:
+        raise SpecError(f"{where}: pattern must contain exactly one {{value}}")
+    for key in ("paragraph", "footnote", "year"):
+        if key in entry and not isinstance(entry[key], int):
+            raise SpecError(f"{where}: {key} must be an integer, got {entry[key]!r}")
+    for key in ("inferred", "labels"):
+        if not isinstance(entry.get(key, []), list):
+            raise SpecError(f"{where}: {key} must be a list")
+    fields = {**defaults, **entry}
+    fields["inferred"] = " ".join(entry.get("inferred", []))
+    return FactSpec(
+        fact_id=fact_id,
+        fields=fields,
+        paragraph=entry["paragraph"],
+        footnote=entry.get("footnote"),
+        pattern=pattern,
+        labels=tuple(entry.get("labels", [])),
+    )
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
@@ -219,20 +239,16 @@ def extract_fact(report: Report, spec: FactSpec) -> dict[str, Any]:
         spec: The fact's spec entry.
 
     Returns:
-        One row of the statistics table (a dict keyed by :data:`STATISTICS_COLUMNS`).
+        One row of the statistics table (a dict keyed by :data:`STATISTICS_COLUMNS`, plus
+        the helper keys ``value_start``/``value_end`` and ``label_spans``).
 
     Raises:
-        SpecError: The pattern matches 0 or 2+ times (the message names the fact, the
-            paragraph or footnote and the count), or the parsed unit contradicts the spec.
+        SpecError: The pattern or a label phrase matches 0 or 2+ times (the message names
+            the fact, the paragraph or footnote and the count), or the parsed unit
+            contradicts the spec.
     """
     text, offset, where = _location(report, spec)
-    matches = list(compile_pattern(spec.pattern).finditer(text))
-    if len(matches) != 1:
-        raise SpecError(
-            f"fact {spec.fact_id!r}: pattern {spec.pattern!r} matched {len(matches)} times in "
-            f"{where}; it must match exactly once"
-        )
-    match = matches[0]
+    match = _single_match(compile_pattern(spec.pattern), text, spec, spec.pattern, where)
     parsed = parse_number(match.group("value"))
     unit = spec.fields["unit"]
     if unit not in _COMPATIBLE_UNITS[parsed.unit]:
@@ -261,10 +277,35 @@ def extract_fact(report: Report, spec: FactSpec) -> dict[str, Any]:
         char_start=start,
         char_end=end,
         year=spec.fields.get("year", ""),
+        reading=spec.fields.get("reading", "plain"),
     )
     row["value_start"] = offset + match.start("value")
     row["value_end"] = offset + match.end("value")
+    row["label_spans"] = tuple(
+        (offset + found.start(), offset + found.end())
+        for found in (
+            _single_match(compile_literal(phrase), text, spec, phrase, where)
+            for phrase in spec.labels
+        )
+    )
     return row
+
+
+def compile_literal(phrase: str) -> re.Pattern[str]:
+    """Compile a literal phrase of the report (white space matches any white space)."""
+    return re.compile(_literal(phrase))
+
+
+def _single_match(
+    expression: re.Pattern[str], text: str, spec: FactSpec, shown: str, where: str
+) -> re.Match[str]:
+    matches = list(expression.finditer(text))
+    if len(matches) != 1:
+        raise SpecError(
+            f"fact {spec.fact_id!r}: pattern {shown!r} matched {len(matches)} times in "
+            f"{where}; it must match exactly once"
+        )
+    return matches[0]
 
 
 def extract_statistics(report: Report, specs: Iterable[FactSpec]) -> pd.DataFrame:
@@ -275,12 +316,13 @@ def extract_statistics(report: Report, specs: Iterable[FactSpec]) -> pd.DataFram
         specs: Spec entries (see :func:`load_spec`).
 
     Returns:
-        The statistics table, sorted by paragraph, footnote and position, with the helper
-        columns ``value_start``/``value_end`` (offsets of the number itself) at the end;
-        :func:`statistics_for_csv` drops them.
+        The statistics table, sorted by position in the text, with the helper columns
+        ``value_start``/``value_end`` (offsets of the number itself) and ``label_spans``
+        (offsets of its label phrases) at the end; :func:`statistics_for_csv` drops them.
     """
     rows = [extract_fact(report, spec) for spec in specs]
-    frame = pd.DataFrame(rows, columns=[*STATISTICS_COLUMNS, "value_start", "value_end"])
+    columns = [*STATISTICS_COLUMNS, "value_start", "value_end", "label_spans"]
+    frame = pd.DataFrame(rows, columns=columns)
     frame = frame.sort_values(["char_start", "fact_id"], kind="stable").reset_index(drop=True)
     return frame
 
@@ -288,110 +330,3 @@ def extract_statistics(report: Report, specs: Iterable[FactSpec]) -> pd.DataFram
 def statistics_for_csv(frame: pd.DataFrame) -> pd.DataFrame:
     """Return the statistics table with exactly the published columns."""
     return frame.loc[:, list(STATISTICS_COLUMNS)]
-
-
-def build_all(
-    raw_path: Path = paths.RAW_REPORT,
-    spec_path: Path = paths.EXTRACTION_SPEC,
-    audit_rules_path: Path = paths.AUDIT_RULES,
-    out_dir: Path = paths.PROCESSED_DIR,
-    datapackage_path: Path = paths.DATAPACKAGE,
-    expected_sha256: str | None = None,
-) -> dict[str, Path]:
-    """Run the whole extraction stage: raw text -> processed tables and data package.
-
-    Every output is first written to a temporary file beside its target; the targets are
-    replaced only after all of them were produced and validated, so a failed run leaves the
-    previous dataset intact.
-
-    Args:
-        raw_path: The raw report.
-        spec_path: The extraction spec.
-        audit_rules_path: Rules for numeric tokens that are not statistics.
-        out_dir: Folder of the processed tables.
-        datapackage_path: Where to write ``datapackage.json``.
-        expected_sha256: Expected digest of ``raw_path`` (default: the recorded one).
-
-    Returns:
-        The written files by name.
-    """
-    from analysis.dataset.audit import audit_numbers, load_audit_rules
-    from analysis.dataset.cross_checks import run_cross_checks
-    from analysis.dataset.datapackage import build_datapackage
-    from analysis.dataset.validate import validate_statistics
-    from analysis.io import atomic_write_many, frame_to_csv_text
-
-    report = load_report(raw_path, expected_sha256)
-    specs = load_spec(spec_path)
-    facts = extract_statistics(report, specs)
-    statistics = statistics_for_csv(facts)
-    statistics_text = frame_to_csv_text(statistics)
-    validate_statistics(
-        pd.read_csv(io.StringIO(statistics_text), dtype=str, keep_default_na=False),
-        source="report_statistics.csv",
-    )
-    audit = audit_numbers(report, facts, load_audit_rules(audit_rules_path))
-    checks = run_cross_checks(statistics)
-    paragraphs = paragraphs_frame(report)
-    footnotes = footnotes_frame(report)
-    texts = {
-        out_dir / "report_statistics.csv": statistics_text,
-        out_dir / "number_audit.csv": frame_to_csv_text(audit),
-        out_dir / "cross_checks.csv": frame_to_csv_text(checks),
-        out_dir / "paragraphs.csv": frame_to_csv_text(paragraphs),
-        out_dir / "footnotes.csv": frame_to_csv_text(footnotes),
-    }
-    texts[datapackage_path] = build_datapackage(raw_path, datapackage_path, texts)
-    atomic_write_many(texts)
-    return {path.name: path for path in texts}
-
-
-def paragraphs_frame(report: Report) -> pd.DataFrame:
-    """One row per numbered paragraph: number, headings, footnotes cited, offsets, text.
-
-    Args:
-        report: The parsed report.
-
-    Returns:
-        Columns ``paragraph``, ``chapter``, ``section``, ``subsection``, ``footnotes``
-        (space-separated numbers), ``char_start``, ``char_end``, ``text`` (the paragraph's
-        own text with footnote bodies removed and white space folded).
-    """
-    return pd.DataFrame(
-        [
-            {
-                "paragraph": p.number,
-                "chapter": p.chapter,
-                "section": p.section,
-                "subsection": p.subsection,
-                "footnotes": " ".join(str(n) for n in p.footnote_refs),
-                "char_start": p.start,
-                "char_end": p.end,
-                "text": p.body_text(),
-            }
-            for p in report.paragraphs
-        ]
-    )
-
-
-def footnotes_frame(report: Report) -> pd.DataFrame:
-    """One row per footnote: number, citing paragraph, offsets and text.
-
-    Args:
-        report: The parsed report.
-
-    Returns:
-        Columns ``footnote``, ``paragraph``, ``char_start``, ``char_end``, ``text``.
-    """
-    return pd.DataFrame(
-        [
-            {
-                "footnote": f.number,
-                "paragraph": f.paragraph,
-                "char_start": f.start,
-                "char_end": f.end,
-                "text": f.text,
-            }
-            for f in report.footnotes
-        ]
-    )

@@ -194,6 +194,101 @@ def _heading_level(label: str) -> str:
     return "section"
 
 
+@dataclass
+class _Scan:
+    """What one pass over the lines finds: cover end, headings, paragraph starts."""
+
+    cover_end: int | None = None
+    headings: list[Heading] = field(default_factory=list)
+    starts: list[tuple[int, int]] = field(default_factory=list)  # (number, start offset)
+    contexts: dict[int, dict[str, str]] = field(default_factory=dict)
+    boundaries: list[int] = field(default_factory=list)  # where a paragraph may end
+
+
+def _scan_lines(text: str) -> _Scan:
+    """Find the headings (with the section path they open) and the paragraph starts."""
+    scan = _Scan()
+    context = {"chapter": "", "section": "", "subsection": ""}
+    offset = 0
+    for raw_line in text.splitlines(keepends=True):
+        start, line = offset, raw_line.rstrip("\r\n")
+        offset += len(raw_line)
+        heading = _HEADING.match(line)
+        if heading and not _CYRILLIC.search(line):
+            if scan.cover_end is None:
+                scan.cover_end = start
+            level = _heading_level(heading["label"])
+            title = " ".join(heading["title"].split())
+            scan.headings.append(Heading(level, heading["label"], title, start,
+                                         start + len(line)))
+            label = f"{heading['label']}. {title}"
+            if level == "chapter":
+                context = {"chapter": label, "section": "", "subsection": ""}
+            elif level == "section":
+                context = {**context, "section": label, "subsection": ""}
+            else:
+                context = {**context, "subsection": label}
+            scan.boundaries.append(start)
+            continue
+        number = _PARAGRAPH.match(line)
+        if number and scan.cover_end is not None:
+            scan.starts.append((int(number["number"]), start))
+            scan.contexts[int(number["number"])] = dict(context)
+            scan.boundaries.append(start)
+    scan.boundaries.append(len(text))
+    return scan
+
+
+def _paragraph_and_notes(
+    text: str, number: int, start: int, end: int, context: dict[str, str]
+) -> tuple[Paragraph, list[Footnote]]:
+    """Build one paragraph (footnote bodies masked) and the footnotes whose text it holds."""
+    raw = text[start:end]
+    masked = list(raw)
+    notes = []
+    for body in _FOOTNOTE_BODY.finditer(raw):
+        note_text = body["text"]
+        stripped = note_text.strip()
+        text_start = start + body.start("text") + len(note_text) - len(note_text.lstrip())
+        notes.append(
+            Footnote(
+                number=int(body["number"]),
+                text=" ".join(stripped.split()),
+                paragraph=number,
+                start=text_start,
+                end=text_start + len(stripped),
+                block_start=start + body.start(),
+                block_end=start + body.end(),
+            )
+        )
+        masked[body.start() : body.end()] = " " * (body.end() - body.start())
+    paragraph = Paragraph(
+        number=number,
+        start=start,
+        end=end,
+        chapter=context["chapter"],
+        section=context["section"],
+        subsection=context["subsection"],
+        footnote_refs=tuple(int(ref["number"]) for ref in _FOOTNOTE_REF.finditer(raw)),
+        masked="".join(masked),
+    )
+    return paragraph, notes
+
+
+def _check_footnotes(paragraphs: list[Paragraph], footnotes: list[Footnote]) -> None:
+    """Every footnote's text sits in the paragraph that cites it, and every cited one exists."""
+    cited = {ref: p.number for p in paragraphs for ref in p.footnote_refs}
+    for note in footnotes:
+        if cited.get(note.number) != note.paragraph:
+            raise SourceError(
+                f"footnote {note.number}: its text is in paragraph {note.paragraph} but it is "
+                f"cited in paragraph {cited.get(note.number)}"
+            )
+    absent = sorted(set(cited) - {note.number for note in footnotes})
+    if absent:
+        raise SourceError(f"footnotes cited but without text: {absent}")
+
+
 def parse_report(text: str) -> Report:
     """Split the raw text into cover note, headings, paragraphs and footnotes.
 
@@ -207,102 +302,27 @@ def parse_report(text: str) -> Report:
         SourceError: The paragraphs are not numbered 1..74 in order, a footnote is cited but
             missing (or present but not cited), or no English heading follows the cover note.
     """
-    lines: list[tuple[int, str]] = []
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        lines.append((offset, line.rstrip("\r\n")))
-        offset += len(line)
-
-    cover_end: int | None = None
-    headings: list[Heading] = []
-    starts: list[tuple[int, int]] = []  # (paragraph number, start offset)
-    context = {"chapter": "", "section": "", "subsection": ""}
-    contexts: dict[int, dict[str, str]] = {}
-    boundaries: list[int] = []  # offsets where a paragraph's block may end
-    for start, line in lines:
-        heading = _HEADING.match(line)
-        if heading and not _CYRILLIC.search(line):
-            if cover_end is None:
-                cover_end = start
-            level = _heading_level(heading["label"])
-            title = " ".join(heading["title"].split())
-            headings.append(Heading(level, heading["label"], title, start, start + len(line)))
-            label = f"{heading['label']}. {title}"
-            if level == "chapter":
-                context = {"chapter": label, "section": "", "subsection": ""}
-            elif level == "section":
-                context = {**context, "section": label, "subsection": ""}
-            else:
-                context = {**context, "subsection": label}
-            boundaries.append(start)
-            continue
-        number = _PARAGRAPH.match(line)
-        if number and cover_end is not None:
-            starts.append((int(number["number"]), start))
-            contexts[int(number["number"])] = dict(context)
-            boundaries.append(start)
-    if cover_end is None:
+    scan = _scan_lines(text)
+    if scan.cover_end is None:
         raise SourceError("no English heading found after the cover note")
-    boundaries.append(len(text))
-
-    numbers = [number for number, _ in starts]
+    numbers = [number for number, _ in scan.starts]
     if numbers != list(EXPECTED_PARAGRAPHS):
         missing = sorted(set(EXPECTED_PARAGRAPHS) - set(numbers))
         extra = [n for n in numbers if n not in EXPECTED_PARAGRAPHS]
         raise SourceError(
             f"paragraphs must run 1..74 in order; missing {missing}, unexpected {extra}"
         )
-
     paragraphs: list[Paragraph] = []
     footnotes: list[Footnote] = []
-    for number, start in starts:
-        end = min(b for b in boundaries if b > start)
-        raw = text[start:end]
-        masked = list(raw)
-        for body in _FOOTNOTE_BODY.finditer(raw):
-            note_text = body["text"]
-            stripped = note_text.strip()
-            lead = len(note_text) - len(note_text.lstrip())
-            text_start = start + body.start("text") + lead
-            footnotes.append(
-                Footnote(
-                    number=int(body["number"]),
-                    text=" ".join(stripped.split()),
-                    paragraph=number,
-                    start=text_start,
-                    end=text_start + len(stripped),
-                    block_start=start + body.start(),
-                    block_end=start + body.end(),
-                )
-            )
-            masked[body.start() : body.end()] = " " * (body.end() - body.start())
-        refs = tuple(int(ref["number"]) for ref in _FOOTNOTE_REF.finditer(raw))
-        ctx = contexts[number]
-        paragraphs.append(
-            Paragraph(
-                number=number,
-                start=start,
-                end=end,
-                chapter=ctx["chapter"],
-                section=ctx["section"],
-                subsection=ctx["subsection"],
-                footnote_refs=refs,
-                masked="".join(masked),
-            )
-        )
-
+    for number, start in scan.starts:
+        end = min(b for b in scan.boundaries if b > start)
+        paragraph, notes = _paragraph_and_notes(text, number, start, end, scan.contexts[number])
+        paragraphs.append(paragraph)
+        footnotes.extend(notes)
     footnotes.sort(key=lambda note: note.number)
-    cited = {ref: p.number for p in paragraphs for ref in p.footnote_refs}
-    for note in footnotes:
-        if cited.get(note.number) != note.paragraph:
-            raise SourceError(
-                f"footnote {note.number}: its text is in paragraph {note.paragraph} but it is "
-                f"cited in paragraph {cited.get(note.number)}"
-            )
-    absent = sorted(set(cited) - {note.number for note in footnotes})
-    if absent:
-        raise SourceError(f"footnotes cited but without text: {absent}")
-    return Report(text, cover_end, tuple(headings), tuple(paragraphs), tuple(footnotes))
+    _check_footnotes(paragraphs, footnotes)
+    return Report(text, scan.cover_end, tuple(scan.headings), tuple(paragraphs),
+                  tuple(footnotes))
 
 
 def load_report(path: Path = paths.RAW_REPORT, expected_sha256: str | None = None) -> Report:

@@ -3,7 +3,11 @@
 Notebooks call these instead of filtering the long table by hand. Every view keeps the
 provenance of each number (``fact_id``, ``paragraph``, ``footnote``) and names its value
 column after what is counted (victims, cases, offenders...), because the report's figures
-are in different units and must not be mixed.
+are in different units and must not be mixed. Counts are whole numbers (integers).
+
+No view double counts: a figure the report states twice (``duplicate_of``) appears at most
+once in a view, and summaries count it once (:func:`distinct`). Rows whose wording allows
+two readings (``reading == "ambiguous"``) are listed by :func:`ambiguous_readings`.
 
 Example:
     >>> from analysis.dataset.validate import load_statistics
@@ -20,9 +24,128 @@ from typing import Any
 import pandas as pd
 
 from analysis import paths
+from analysis.dataset.schema import OFFENCES
 from analysis.dataset.validate import load_statistics
 
 _PROVENANCE = ["fact_id", "paragraph", "footnote"]
+_WHOLE_UNITS = {"count", "rank", "years", "days"}
+#: Columns :func:`topic_table` shows by default.
+TOPIC_COLUMNS: tuple[str, ...] = (
+    "fact_id", "indicator", "value", "unit", "qualifier", "counting_unit", "year", "period",
+    "paragraph", "footnote",
+)  # fmt: skip
+
+
+def display_values(frame: pd.DataFrame, column: str = "value") -> pd.Series:
+    """Return a value column with whole counts as integers, other values as floats.
+
+    Args:
+        frame: Rows of the statistics table (``unit`` and the value column).
+        column: The value column.
+
+    Returns:
+        An object column: ``3844`` for a count, ``86.8`` for a percentage.
+    """
+    return pd.Series(
+        [
+            int(v) if unit in _WHOLE_UNITS and float(v).is_integer() else float(v)
+            for v, unit in zip(frame[column], frame["unit"], strict=True)
+        ],
+        index=frame.index,
+        dtype=object,
+        name=column,
+    )
+
+
+def fact_count(statistics: pd.DataFrame, fact_id: str) -> int:
+    """Return one fact's value as a whole number (a count).
+
+    Args:
+        statistics: The statistics table.
+        fact_id: A fact whose unit is ``count``.
+
+    Returns:
+        Its value as an integer.
+
+    Raises:
+        KeyError: No such fact.
+        ValueError: The fact is not a whole count.
+    """
+    value = fact_value(statistics, fact_id)
+    unit = statistics.loc[statistics["fact_id"] == fact_id, "unit"].iloc[0]
+    if unit != "count" or not value.is_integer():
+        raise ValueError(f"fact_id {fact_id!r} is not a whole count ({value:g} {unit})")
+    return int(value)
+
+
+def distinct(statistics: pd.DataFrame) -> pd.DataFrame:
+    """Return the table without the rows that restate a figure (``duplicate_of`` filled).
+
+    Sum or count figures only over this table: the report states the 2014 girls and boys
+    twice (footnote 3 and para. 38).
+    """
+    return statistics[statistics["duplicate_of"] == ""].reset_index(drop=True)
+
+
+def ambiguous_readings(statistics: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose wording allows two readings, with both.
+
+    Returns:
+        Columns ``fact_id``, ``paragraph``, ``value`` and ``qualifier`` (the reading the row
+        records), ``alt_value``, ``alt_qualifier``, ``alt_scope`` (the other reading) and
+        ``note``.
+    """
+    rows = statistics[statistics["reading"] == "ambiguous"].reset_index(drop=True)
+    frame = rows.loc[:, ["fact_id", "paragraph", "value", "qualifier", "alt_value",
+                         "alt_qualifier", "alt_scope", "note"]].copy()
+    frame["value"] = display_values(rows)
+    frame["alt_value"] = [
+        "" if pd.isna(v) else (int(v) if float(v).is_integer() else v) for v in rows["alt_value"]
+    ]
+    return frame
+
+
+def restatements(statistics: pd.DataFrame) -> pd.DataFrame:
+    """Rows that restate a figure given earlier, beside the first statement.
+
+    Returns:
+        Columns ``fact_id``, ``paragraph``, ``duplicate_of``, ``first_paragraph``,
+        ``first_footnote``, ``value``.
+    """
+    first = statistics.set_index("fact_id")
+    rows = statistics[statistics["duplicate_of"] != ""].reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "fact_id": rows["fact_id"],
+            "paragraph": rows["paragraph"],
+            "duplicate_of": rows["duplicate_of"],
+            "first_paragraph": [first.loc[f, "paragraph"] for f in rows["duplicate_of"]],
+            "first_footnote": [first.loc[f, "footnote"] for f in rows["duplicate_of"]],
+            "value": display_values(rows).to_numpy(),
+        }
+    )
+
+
+def offence_summary(statistics: pd.DataFrame) -> pd.DataFrame:
+    """How many distinct figures each offence of the controlled list has.
+
+    Returns:
+        Columns ``offence``, ``figures``, ``paragraphs``, ``covers`` (what the label
+        covers); offences in the order of the controlled list, those without figures left
+        out.
+    """
+    rows = []
+    table = distinct(statistics)
+    for offence, covers in OFFENCES.items():
+        part = table[table["offence"] == offence]
+        if len(part):
+            rows.append({
+                "offence": offence,
+                "figures": len(part),
+                "paragraphs": ", ".join(str(p) for p in sorted(part["paragraph"].unique())),
+                "covers": covers,
+            })
+    return pd.DataFrame(rows)
 
 
 def fact_value(statistics: pd.DataFrame, fact_id: str) -> float:
@@ -44,12 +167,15 @@ def fact_value(statistics: pd.DataFrame, fact_id: str) -> float:
     return float(match.iloc[0])
 
 
-def facts(statistics: pd.DataFrame, fact_ids: list[str]) -> pd.DataFrame:
+def facts(
+    statistics: pd.DataFrame, fact_ids: list[str], columns: list[str] | None = None
+) -> pd.DataFrame:
     """Return the rows of the given facts, in the order given.
 
     Args:
         statistics: The statistics table.
         fact_ids: Facts to select.
+        columns: Columns to keep (default: all); ``value`` shows counts as integers.
 
     Returns:
         The selected rows.
@@ -61,7 +187,13 @@ def facts(statistics: pd.DataFrame, fact_ids: list[str]) -> pd.DataFrame:
     if missing:
         raise KeyError(f"fact_id(s) {missing} are not in the statistics table")
     indexed = statistics.set_index("fact_id", drop=False)
-    return indexed.loc[fact_ids].reset_index(drop=True)
+    rows = indexed.loc[fact_ids].reset_index(drop=True)
+    if columns is None:
+        return rows
+    shown = rows.loc[:, list(columns)].copy()
+    if "value" in shown:
+        shown["value"] = display_values(rows)
+    return shown
 
 
 def _view(
@@ -69,7 +201,8 @@ def _view(
 ) -> pd.DataFrame:
     rows = facts(statistics, list(labels))
     frame = pd.DataFrame([dict(labels[f]) for f in labels])
-    frame[value_name] = rows["value"].to_numpy()
+    whole = rows["unit"].isin(_WHOLE_UNITS).all() and (rows["value"] % 1 == 0).all()
+    frame[value_name] = rows["value"].astype(int if whole else float).to_numpy()
     for column in _PROVENANCE:
         frame[column] = rows[column].array
     return frame
@@ -210,28 +343,42 @@ def sia_content_shares(statistics: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def topic_table(statistics: pd.DataFrame, topic: str) -> pd.DataFrame:
-    """All facts of one topic with their indicator, value, unit and provenance.
+def topic_table(
+    statistics: pd.DataFrame,
+    topic: str,
+    columns: list[str] | tuple[str, ...] = TOPIC_COLUMNS,
+    unit: str | None = None,
+) -> pd.DataFrame:
+    """The facts of one topic with their indicator, value, unit and provenance.
 
     Args:
         statistics: The statistics table.
         topic: E.g. ``"internet_hotline_centre"``, ``"blocking_list"``,
             ``"osaka_crisis_centre"``, ``"institutions"``.
+        columns: Columns to show (default :data:`TOPIC_COLUMNS`).
+        unit: Keep only facts of this unit (e.g. ``"count"``, ``"percent"``).
 
     Returns:
-        Columns ``fact_id``, ``indicator``, ``value``, ``unit``, ``qualifier``,
-        ``counting_unit``, ``year``, ``period``, ``paragraph``, ``footnote``, in report order.
+        The rows in report order; ``value`` shows counts as integers. Restated figures
+        (``duplicate_of``) are left out.
 
     Raises:
-        KeyError: No fact has that topic (the known topics are listed).
+        KeyError: No fact has that topic (the known topics are listed), or no fact of the
+            topic has that unit.
     """
-    rows = statistics[statistics["topic"] == topic]
+    rows = distinct(statistics)
+    rows = rows[rows["topic"] == topic]
     if rows.empty:
         known = sorted(statistics["topic"].unique())
         raise KeyError(f"topic {topic!r} not found; known topics: {known}")
-    columns = ["fact_id", "indicator", "value", "unit", "qualifier", "counting_unit", "year",
-               "period", "paragraph", "footnote"]
-    return rows.loc[:, columns].reset_index(drop=True)
+    if unit is not None:
+        rows = rows[rows["unit"] == unit]
+        if rows.empty:
+            raise KeyError(f"topic {topic!r} has no figure in unit {unit!r}")
+    shown = rows.loc[:, list(columns)].reset_index(drop=True)
+    if "value" in shown:
+        shown["value"] = display_values(rows.reset_index(drop=True))
+    return shown
 
 
 def load(path: str | None = None) -> pd.DataFrame:
@@ -246,31 +393,36 @@ def load(path: str | None = None) -> pd.DataFrame:
     return load_statistics(paths.STATISTICS_CSV if not path else paths.ROOT / path)
 
 
-def load_table(path: str | Path) -> pd.DataFrame:
+def load_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Read one of the processed tables (audit, cross-checks...) as strings.
 
     Args:
         path: The CSV file.
+        columns: Columns to keep (default: all).
 
     Returns:
         The table, every column as text, empty cells as ``""``.
     """
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return table if columns is None else table.loc[:, list(columns)]
 
 
 def topic_summary(statistics: pd.DataFrame) -> pd.DataFrame:
     """How many figures each topic has, in which paragraphs and units.
 
     Returns:
-        Columns ``topic``, ``figures``, ``paragraphs`` (e.g. ``"38, 41"``), ``units``;
-        topics in order of first appearance in the report.
+        Columns ``topic``, ``figures`` (distinct figures: a restated one counts once),
+        ``restated`` (rows that repeat a figure given earlier), ``paragraphs`` (e.g.
+        ``"38, 41"``), ``units``; topics in order of first appearance in the report.
     """
     rows = []
     for topic, part in statistics.groupby("topic", sort=False):
+        restated = int((part["duplicate_of"] != "").sum())
         rows.append(
             {
                 "topic": topic,
-                "figures": len(part),
+                "figures": len(part) - restated,
+                "restated": restated,
                 "paragraphs": ", ".join(str(p) for p in sorted(part["paragraph"].unique())),
                 "units": ", ".join(sorted(part["unit"].unique())),
             }
@@ -281,10 +433,14 @@ def topic_summary(statistics: pd.DataFrame) -> pd.DataFrame:
 def figures_by_paragraph(statistics: pd.DataFrame) -> pd.DataFrame:
     """Number of figures per paragraph (footnote figures counted at the citing paragraph).
 
+    A figure the report restates (``duplicate_of``) is counted once, where it is first
+    stated.
+
     Returns:
         Columns ``paragraph`` (label such as ``"para. 38"``), ``figures``, ``in_footnotes``.
     """
-    grouped = statistics.assign(in_footnote=statistics["footnote"].notna()).groupby(
+    table = distinct(statistics)
+    grouped = table.assign(in_footnote=table["footnote"].notna()).groupby(
         "paragraph", sort=True
     )
     return pd.DataFrame(

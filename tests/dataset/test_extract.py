@@ -10,8 +10,11 @@ import pandas as pd
 import pytest
 
 from analysis import paths
-from analysis.dataset.extract import SpecError, build_all, extract_statistics, load_spec
+from analysis.dataset.build import build_all
+from analysis.dataset.cross_checks import CrossCheckSpecError
+from analysis.dataset.extract import SpecError, extract_statistics, load_spec
 from analysis.dataset.source import Report, parse_report
+from analysis.dataset.validate import DatasetValidationError
 from analysis.io import atomic_write_many
 
 # Values typed by hand from the report, with the paragraph (and footnote) they are in.
@@ -126,6 +129,13 @@ def test_spec_unknown_key_is_refused(tmp_path: Path) -> None:
         load_spec(_spec(tmp_path, body))
 
 
+def test_spec_repeated_key_is_refused(tmp_path: Path) -> None:
+    """A key given twice in one entry (YAML would keep the last silently) is refused."""
+    body = FACT.format(fact_id="twice", paragraph=38, pattern="{value}") + "    topic: u\n"
+    with pytest.raises(SpecError, match=r"line \d+: key\(s\) \['topic'\] given twice"):
+        load_spec(_spec(tmp_path, body))
+
+
 def test_changing_any_reported_number_changes_the_dataset(report: Report) -> None:
     """Editing one figure in the text (614 -> 615) changes the extracted value."""
     changed = parse_report(report.text.replace("increased from 614 to", "increased from 615 to"))
@@ -192,3 +202,70 @@ def test_atomic_write_many_is_all_or_nothing(tmp_path: Path, monkeypatch) -> Non
         atomic_write_many(contents)
     assert first.read_text() == "old a\n" and second.read_text() == "old b\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]
+
+
+@pytest.mark.parametrize(
+    ("original", "mutated", "error"),
+    [
+        # Footnote 3 and para. 38 must state the same 1,130 girls.
+        ("there were 1,130 girl victims", "there were 1,131 girl victims",
+         "victims_2014_girls_boys_fn3_vs_para38|duplicate_of"),
+        # 30 + 106 sentences must not exceed the 141 convictions.
+        ("in 106 cases, the sentence was suspended", "in 116 cases, the sentence was suspended",
+         "sentences_2014_within_convictions"),
+        # 16 arrests of 213 cases: a whole smaller than its part fails.
+        ("only 16 of 213 cases", "only 16 of 13 cases", "cross-check .osaka_"),
+        # A percentage over 100 breaks the schema.
+        ("Unexpectedly, 96 per cent", "Unexpectedly, 196 per cent", "must not exceed 100"),
+        # A new number the spec does not know is an unaccounted token.
+        ("The Association has 93 members", "The Association has 93 members and 7 partners",
+         "unaccounted for"),
+    ],
+)
+def test_one_changed_number_fails_the_build(
+    tmp_path: Path, original: str, mutated: str, error: str
+) -> None:
+    """Mutation test: one changed number in the raw text stops the build, writing nothing.
+
+    The copy's checksum is passed, so it is the extraction, the cross-checks, the schema or
+    the number audit that must catch the change.
+    """
+    text = paths.RAW_REPORT.read_text(encoding="utf-8")
+    assert text.count(original) == 1
+    raw = tmp_path / "raw.txt"
+    raw.write_text(text.replace(original, mutated), encoding="utf-8")
+    digest = hashlib.sha256(raw.read_bytes()).hexdigest()
+    out = tmp_path / "processed"
+    with pytest.raises(Exception, match=error):
+        build_all(raw_path=raw, out_dir=out, datapackage_path=tmp_path / "dp.json",
+                  expected_sha256=digest)
+    assert not out.exists() and not (tmp_path / "dp.json").exists()
+
+
+def test_unknown_offence_in_spec_writes_nothing(tmp_path: Path) -> None:
+    """An offence outside the controlled list stops the build; nothing is written.
+
+    The error names the row and the column.
+    """
+    text = paths.EXTRACTION_SPEC.read_text(encoding="utf-8")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text.replace("offence: child pornography\n", "offence: child trafficking\n",
+                                 1), encoding="utf-8")
+    out = tmp_path / "processed"
+    with pytest.raises(DatasetValidationError,
+                       match=r"report_statistics.csv: row \d+ .*column 'offence'"):
+        build_all(spec_path=spec, out_dir=out, datapackage_path=tmp_path / "dp.json")
+    assert not out.exists()
+
+
+def test_cross_check_on_unknown_fact_writes_nothing(tmp_path: Path) -> None:
+    """A cross-check naming a fact the spec does not have stops the build; nothing written."""
+    text = paths.CROSS_CHECKS_SPEC.read_text(encoding="utf-8")
+    checks = tmp_path / "checks.yaml"
+    checks.write_text(text.replace("left: [sia_cases_illegal]", "left: [sia_cases_legal]", 1),
+                      encoding="utf-8")
+    out = tmp_path / "processed"
+    with pytest.raises(CrossCheckSpecError, match=r"field 'left': unknown fact\(s\) "
+                                                  r"\['sia_cases_legal'\]"):
+        build_all(checks_path=checks, out_dir=out, datapackage_path=tmp_path / "dp.json")
+    assert not out.exists()

@@ -11,6 +11,7 @@ import pytest
 
 from analysis import paths
 from analysis.dataset.datapackage import validate_with_frictionless
+from analysis.dataset.schema import TABLES
 from analysis.dataset.validate import DatasetValidationError, load_statistics, validate_statistics
 
 
@@ -38,15 +39,25 @@ def test_missing_column(table: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("fact_id", "column", "bad", "message"),
     [
-        ("police_victims_pornography_2010", "value", "six hundred", "non-negative number"),
-        ("police_victims_pornography_2010", "value", "-614", "non-negative number"),
+        ("police_victims_pornography_2010", "value", "six hundred", "type is \"number"),
+        ("police_victims_pornography_2010", "value", "-614", '"minimum" is "0"'),
         ("police_victims_pornography_2010", "value", "614.5", "whole number"),
         ("sia_share_obscene", "value", "162", "must not exceed 100"),
-        ("sia_share_obscene", "unit", "percentage", "must be one of"),
-        ("sia_share_obscene", "qualifier", "roughly", "must be one of"),
-        ("ihc_reports_2014", "paragraph", "75", "1-74"),
-        ("ihc_reports_2014", "year", "20144", "1990-2016"),
-        ("ihc_reports_2014", "evidence", "", "must not be empty"),
+        ("sia_share_obscene", "unit", "percentage", '"enum"'),
+        ("sia_share_obscene", "qualifier", "roughly", '"enum"'),
+        ("ihc_reports_2014", "paragraph", "75", '"maximum" is "74"'),
+        ("ihc_reports_2014", "year", "20144", '"maximum" is "2016"'),
+        ("ihc_reports_2014", "evidence", "", '"required"'),
+        # Bad input named by the dataset issue: unknown offence, broken duplicate_of,
+        # ambiguous row without a note, unknown inferred column.
+        ("osaka_abuse_cases", "offence", "child trafficking", '"enum"'),
+        ("police_victims_girls_2014", "duplicate_of", "no_such_fact", "not a fact_id"),
+        ("police_victims_girls_2014", "duplicate_of", "police_victims_girls_2014",
+         "not the row itself"),
+        ("police_victims_girls_2014", "duplicate_of", "victims_boys_2014_fn3", "differs"),
+        ("osaka_visits", "note", "", "needs a note"),
+        ("population_total", "reading", "unclear", '"enum"'),
+        ("sia_share_obscene", "inferred", "source_body colour", "unknown column"),
     ],
 )
 def test_bad_cell_names_row_and_column(
@@ -62,11 +73,48 @@ def test_bad_cell_names_row_and_column(
     assert message in text
 
 
-def test_duplicate_fact_id(table: pd.DataFrame) -> None:
-    """A duplicated fact_id names both rows."""
-    table.loc[5, "fact_id"] = table.loc[4, "fact_id"]
-    with pytest.raises(DatasetValidationError, match=r"row 7 .*'fact_id': duplicate of row 6"):
+@pytest.mark.parametrize(
+    ("fact_id", "column", "bad", "message"),
+    [
+        ("osaka_visits", "alt_qualifier", "", "needs alt_value, alt_qualifier or alt_scope"),
+        ("population_total", "alt_scope", "Japan and Okinawa", "plain row has no other"),
+    ],
+)
+def test_reading_and_alternatives_agree(
+    table: pd.DataFrame, fact_id: str, column: str, bad: str, message: str
+) -> None:
+    """An ambiguous row without its other reading, or a plain row with one, is named.
+
+    The message names the row and the ``reading`` column.
+    """
+    index = _row_of(table, fact_id)
+    table.loc[index, column] = bad
+    with pytest.raises(DatasetValidationError, match=rf"row {index + 2} .*'reading': .*{message}"):
         validate_statistics(table)
+
+
+def test_duplicate_fact_id(table: pd.DataFrame) -> None:
+    """A duplicated fact_id names the row and the column."""
+    table.loc[5, "fact_id"] = table.loc[4, "fact_id"]
+    with pytest.raises(DatasetValidationError, match=r"row 7 .*'fact_id': unique-error"):
+        validate_statistics(table)
+
+
+def test_misordered_columns(table: pd.DataFrame) -> None:
+    """Columns follow the schema's order."""
+    columns = list(table.columns)
+    columns[0], columns[1] = columns[1], columns[0]
+    with pytest.raises(DatasetValidationError, match="columns must be in the order"):
+        validate_statistics(table[columns])
+
+
+def test_load_statistics_validates_an_edited_copy(tmp_path: Path) -> None:
+    """A CSV that is not the validated one is validated in full when loaded."""
+    text = paths.STATISTICS_CSV.read_text(encoding="utf-8")
+    edited = tmp_path / "edited.csv"
+    edited.write_text(text.replace(",96,percent,", ",196,percent,", 1), encoding="utf-8")
+    with pytest.raises(DatasetValidationError, match="edited.csv: row .*must not exceed 100"):
+        load_statistics(edited)
 
 
 def test_load_statistics_types() -> None:
@@ -104,3 +152,14 @@ def test_package_records_source_hash() -> None:
     for resource in descriptor["resources"]:
         for field in resource["schema"]["fields"]:
             assert field["description"], (resource["name"], field["name"])
+
+
+def test_one_schema_drives_package_and_columns() -> None:
+    """datapackage.json's Table Schemas and every CSV header come from schema.py."""
+    descriptor = json.loads(paths.DATAPACKAGE.read_text(encoding="utf-8"))
+    assert {r["path"].split("/")[-1] for r in descriptor["resources"]} == set(TABLES)
+    for resource in descriptor["resources"]:
+        table = TABLES[resource["path"].split("/")[-1]]
+        assert resource["schema"] == table.schema_descriptor()
+        header = (paths.DATA_DIR / resource["path"]).read_text(encoding="utf-8").split("\n")[0]
+        assert header.split(",") == list(table.columns)

@@ -22,7 +22,7 @@ def test_victims_by_year_offence(stats: pd.DataFrame) -> None:
         {
             "year": [2010, 2014, 2010, 2014],
             "offence": ["child pornography"] * 2 + ["child prostitution"] * 2,
-            "victims": [614.0, 746.0, 741.0, 466.0],
+            "victims": [614, 746, 741, 466],
         }
     )
     pdt.assert_frame_equal(got, expected)
@@ -42,12 +42,13 @@ def test_views_on_a_tiny_table() -> None:
         {
             "fact_id": ["sia_cases_received", "sia_cases_illegal", "sia_cases_hosted_abroad"],
             "value": [10.0, 4.0, 3.0],
+            "unit": ["count"] * 3,
             "paragraph": [45, 45, 45],
             "footnote": pd.array([pd.NA] * 3, dtype="Int64"),
         }
     )
     got = views.sia_funnel(tiny)
-    pdt.assert_series_equal(got["cases"], pd.Series([10.0, 4.0, 3.0], name="cases"))
+    pdt.assert_series_equal(got["cases"], pd.Series([10, 4, 3], name="cases"))
     assert got["fact_id"].tolist() == tiny["fact_id"].tolist()
 
 
@@ -70,3 +71,71 @@ def test_victims_by_sex_sources_agree(stats: pd.DataFrame) -> None:
     a = views.victims_by_sex(stats, "paragraph")["victims"]
     b = views.victims_by_sex(stats, "footnote")["victims"]
     pdt.assert_series_equal(a, b)
+
+
+#: Every view of one table, with the columns that identify a row (its keys).
+VIEWS = {
+    "victims_by_year_offence": (views.victims_by_year_offence, ["year", "offence"]),
+    "victims_by_sex": (views.victims_by_sex, ["year", "sex"]),
+    "referrals_by_year_offence": (views.referrals_by_year_offence, ["year", "offence"]),
+    "prosecution_outcomes_2013": (views.prosecution_outcomes_2013, ["stage"]),
+    "convictions_by_year": (views.convictions_by_year, ["year"]),
+    "sentences_2014": (views.sentences_2014, ["sentence"]),
+    "sia_funnel": (views.sia_funnel, ["stage"]),
+    "sia_content_shares": (views.sia_content_shares, ["content_type"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_no_view_double_counts(stats: pd.DataFrame, name: str) -> None:
+    """Summing a view by its keys never adds a figure to itself or to its restatement.
+
+    Each key identifies one row, each stated fact appears once, and no fact of the view is
+    the restatement (duplicate_of) of another fact of the same view.
+    """
+    function, keys = VIEWS[name]
+    frame = function(stats)
+    value = [c for c in frame.columns if c not in {*keys, "fact_id", "paragraph", "footnote",
+                                                    "derived", "qualifier"}][0]
+    summed = frame.groupby(keys, sort=False)[value].agg(["sum", "size"])
+    assert (summed["size"] == 1).all(), summed
+    stated = [f for f in frame["fact_id"] if f]
+    assert len(stated) == len(set(stated))
+    duplicate_of = stats.set_index("fact_id")["duplicate_of"]
+    assert not {duplicate_of[f] for f in stated} & set(stated)
+
+
+def test_sum_by_sex_and_year_counts_2014_girls_once(stats: pd.DataFrame) -> None:
+    """Summed by sex and year over the distinct figures: 1,130 girls, not 2,260.
+
+    The report gives 1,130 girls and 82 boys in 2014 twice (footnote 3: "in 2014 there were
+    1,130 girl victims ... as compared to 82 boy victims"; para. 38: "(1,130, as against 82
+    boys in 2014)").
+    """
+    victims = views.distinct(stats)
+    victims = victims[(victims["counting_unit"] == "victims") & (victims["sex"] != "")]
+    totals = victims.groupby(["sex", "year"])["value"].sum()
+    assert totals[("girls", 2014)] == 1130 and totals[("boys", 2014)] == 82
+
+
+def test_summaries_count_a_restated_figure_once(stats: pd.DataFrame) -> None:
+    """topic_summary and figures_by_paragraph count distinct figures (69 = 71 rows - 2)."""
+    assert len(stats) - (stats["duplicate_of"] != "").sum() == len(views.distinct(stats))
+    summary = views.topic_summary(stats)
+    assert summary["figures"].sum() == len(views.distinct(stats))
+    assert summary["restated"].sum() == 2
+    assert views.figures_by_paragraph(stats)["figures"].sum() == len(views.distinct(stats))
+
+
+def test_topic_table_shows_counts_as_integers(stats: pd.DataFrame) -> None:
+    """Counts print as 24003, percentages as 86.8 (para. 45)."""
+    table = views.topic_table(stats, "safer_internet_association").set_index("fact_id")
+    assert repr(table.loc["sia_cases_received", "value"]) == "24003"
+    assert repr(table.loc["sia_cam_on_foreign_sites_share", "value"]) == "86.8"
+
+
+def test_ambiguous_readings_lists_both(stats: pd.DataFrame) -> None:
+    """The Kawanishi row gives 26 as recorded and 25 as the other reading (para. 66)."""
+    table = views.ambiguous_readings(stats).set_index("fact_id")
+    row = table.loc["child_rights_monitoring_organizations"]
+    assert (row["value"], row["alt_value"]) == (26, 25)

@@ -98,7 +98,7 @@ def make_project(root: Path) -> Project:
                     ignore=shutil.ignore_patterns("__pycache__"))
     (root / "analysis" / "dataset").mkdir()
     (root / "analysis" / "dataset" / "__init__.py").write_text('"""Stub."""\n')
-    (root / "analysis" / "dataset" / "extract.py").write_text(STUB_EXTRACT)
+    (root / "analysis" / "dataset" / "build.py").write_text(STUB_EXTRACT)
     (root / "requirements.lock").write_text("nbformat\n")
     (root / "data" / "processed").mkdir(parents=True)
     (root / "data" / "processed" / "table.csv").write_text(TABLE)
