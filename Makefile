@@ -4,14 +4,19 @@
 #   make test      the whole test suite, notebooks included (nbval)
 #   make verify    re-run everything in a scratch copy and compare every output
 #   make report    build the report
-#   make lab       JupyterLab, in its own environment (.venv-lab)
+#   make lab       JupyterLab, in its own environment (.venv-lab; as root too)
+#   make lock      regenerate the hash-locked requirement files from pyproject.toml
 #   make lint      ruff
 #   make clean     remove runs/, build/ and caches (make distclean: the environments too)
 #
-# The pipeline and tests run in .venv, created from requirements.lock on first use and
-# re-installed whenever requirements.lock or pyproject.toml is newer than .venv/.installed.
-# JupyterLab lives in .venv-lab (requirements-lab.lock): installed next to papermill and nbval
-# it slows every notebook execution and test by about a second.
+# The pipeline and tests run in .venv, installed by uv from the hash-locked requirements.lock
+# (`uv pip sync --require-hashes`: exactly the locked packages, every file checked against its
+# SHA-256) and re-installed whenever requirements.lock or pyproject.toml is newer than
+# .venv/.installed. uv itself is installed first, into .uv/, by the system Python's pip from
+# requirements-uv.txt (pinned, with hashes). JupyterLab lives in .venv-lab
+# (requirements-lab.lock, the same pins plus JupyterLab): installed next to papermill and
+# nbval it slows every notebook execution and test by about a second.
+# `make lock` regenerates the three lock files from pyproject.toml (scripts/lock.sh).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := figures
@@ -22,6 +27,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LAB_VENV := .venv-lab
 LAB_STAMP := $(LAB_VENV)/.installed
+UV_DIR := .uv
+UV := $(UV_DIR)/bin/uv
+# uv uses the system Python given above and never downloads an interpreter.
+export UV_PYTHON_DOWNLOADS := never
+# `jupyter lab` refuses to run as root unless told to.
+LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # In parallel (pytest-xdist, one worker per core): --dist loadfile keeps each file, and so each
 # notebook's cells, on one worker; conftest.py puts the files with slow tests first and
@@ -29,25 +40,37 @@ LAB_STAMP := $(LAB_VENV)/.installed
 PYTEST_ARGS = tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	-n auto --dist loadfile --no-loadscope-reorder
 RUN_ARGS ?=
+# Extra options for `jupyter lab` (tests/test_lab.py passes port, token and --no-browser).
+LAB_ARGS ?=
 
-.PHONY: figures test lab verify report lint clean distclean venv
+.PHONY: figures test lab lab-env verify report lint lock clean distclean venv
 
 venv: $(STAMP)
+lab-env: $(LAB_STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -r requirements.lock
-	$(PY) -m pip install --no-deps -e .
+$(UV): requirements-uv.txt
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+		--no-deps --require-hashes \
+		--target $(UV_DIR) -r requirements-uv.txt
 	@touch $@
 
-$(LAB_STAMP): requirements-lab.lock pyproject.toml
-	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
-	$(LAB_VENV)/bin/python -m pip install -r requirements-lab.lock
-	$(LAB_VENV)/bin/python -m pip install --no-deps -e .
+$(STAMP): requirements.lock pyproject.toml | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(PY) --require-hashes requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	@touch $@
+
+$(LAB_STAMP): requirements-lab.lock pyproject.toml | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(LAB_VENV)
+	$(UV) pip sync --quiet --python $(LAB_VENV)/bin/python --require-hashes requirements-lab.lock
+	$(UV) pip install --quiet --python $(LAB_VENV)/bin/python --no-deps -e .
 	@touch $@
 
 requirements-lab.lock:
 	@echo "requirements-lab.lock is missing: it pins JupyterLab for 'make lab'" >&2; exit 1
+
+lock: | $(UV)
+	UV=$(UV) scripts/lock.sh
 
 figures: $(STAMP)
 	$(PY) -m analysis extract && $(PY) -m analysis run $(RUN_ARGS)
@@ -65,13 +88,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 lab: $(LAB_STAMP)
-	$(LAB_VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks
+	$(LAB_VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ROOT_FLAG) $(LAB_ARGS)
 
 clean:
 	rm -rf runs build .pytest_cache .ruff_cache .hypothesis test-artifacts
-	find . -path ./.venv -prune -o -path ./.venv-lab -prune -o -path ./.git -prune \
+	find . -path ./.venv -prune -o -path ./.venv-lab -prune -o -path ./.uv -prune -o -path ./.git -prune \
 		-o -type d \( -name __pycache__ -o -name .ipynb_checkpoints \) -print0 \
 		| xargs -0 rm -rf
 
 distclean: clean
-	rm -rf $(VENV) $(LAB_VENV)
+	rm -rf $(VENV) $(LAB_VENV) $(UV_DIR)

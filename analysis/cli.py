@@ -8,24 +8,36 @@ Commands:
     verify    Re-run everything in a scratch copy and compare every output byte for byte.
     report    Build the static HTML report in build/site (``analysis.site.main``).
 
-Exit status: 0 success, 1 a notebook failed or outputs differ, 2 a usage error (unknown or
-mistyped parameter, unknown notebook, ...), 130 interrupted.
+Exit status: 0 success; 1 a notebook failed, outputs could not be saved, outputs differ
+(``verify``) or the data is inconsistent (``extract``, the provenance check of ``run``); 2 a
+usage error refused before any kernel starts (unknown or mistyped parameter, unknown notebook,
+bad parameter file, ...); 130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP. Every expected
+failure prints one ``error:`` line; ``--verbose`` adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from analysis import pipeline
+from analysis.dataset.provenance import check_statistics
+from analysis.pipeline.signals import SignalGuard
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+#: Failures reported as one ``error:`` line with exit status 1: the dataset layer's checks
+#: raise ``ValueError`` subclasses (checksum, spec, validation, provenance), file-system
+#: problems ``OSError``. Anything else is a bug and keeps its traceback.
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError)
 
 
 def get_project() -> pipeline.Project:
@@ -56,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m analysis",
         description="Japan 2015 Special Rapporteur report compendium: data, notebooks, figures.",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="print the traceback of an error too"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -98,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"notebooks at once (default: number of CPUs, {os.cpu_count()})",
     )
     run.add_argument("--force", action="store_true", help="run even if nothing changed")
+    run.add_argument(
+        "--sweep",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,...",
+        help=(
+            "run one NOTEBOOK at every combination of these values (repeatable), in parallel, "
+            "and write runs/<notebook>-sweep-<hash>/summary.csv"
+        ),
+    )
 
     listing = commands.add_parser("list", help="list notebooks and their parameters")
     listing.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
@@ -131,7 +156,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     written = build_all()
     project = get_project()
     for name, path in sorted((written or {}).items()):
-        _say(f"wrote {project.rel(pipeline.Path(path))} ({name})")
+        _say(f"wrote {project.rel(Path(path))} ({name})")
     return EXIT_OK
 
 
@@ -145,21 +170,30 @@ def _parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Execute notebooks and print a line per notebook and a summary."""
+    """Check the processed data, execute notebooks, print a line per notebook and a summary."""
     project = get_project()
     selected = pipeline.resolve_notebooks(project, args.notebooks) if args.notebooks else None
     if selected is None and not pipeline.discover_notebooks(project):
         where = project.rel(project.notebooks_dir)
         _say(f"no notebooks matching {pipeline.NOTEBOOK_GLOB} in {where}/")
         return EXIT_OK
-    summary = pipeline.run_notebooks(
-        project,
-        selected,
-        _parameters(args),
-        jobs=args.jobs,
-        force=args.force,
-        log=_say,
-    )
+    parameters = _parameters(args)
+    sweep = pipeline.parse_sweep(args.sweep, parameters) if args.sweep else None
+    if sweep is not None and (selected is None or len(selected) != 1):
+        raise pipeline.ParameterError("--sweep runs exactly one NOTEBOOK; name it")
+    statistics = project.processed_dir / "report_statistics.csv"
+    if statistics.is_file():  # before any kernel starts (throwaway test projects have none)
+        check_statistics(statistics)
+    if sweep is not None and selected is not None:
+        summary, table = pipeline.run_sweep(
+            project, selected[0], sweep, jobs=args.jobs, force=args.force, log=_say
+        )
+        if summary.ok:
+            _say(f"wrote {project.rel(table)} ({len(sweep.points())} runs)")
+    else:
+        summary = pipeline.run_notebooks(
+            project, selected, parameters, jobs=args.jobs, force=args.force, log=_say
+        )
     _say(summary.line())
     if not summary.ok:
         for outcome in summary.outcomes:
@@ -195,6 +229,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_OK
     bad = len(result.differ) + len(result.missing) + len(result.extra)
     _say(f"verify: {bad} output(s) not reproduced ({len(result.identical)} identical)")
+    if result.report is not None:
+        _say(f"verify: what changed is shown in {result.report}")
     return EXIT_FAILED
 
 
@@ -221,17 +257,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the command and return its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if argv[:1] == ["report"]:
+    verbose = argv[:1] in (["-v"], ["--verbose"])
+    if argv[int(verbose) : int(verbose) + 1] == ["report"]:
         # argparse's REMAINDER does not capture leading options: hand them over verbatim.
         args = parser.parse_args(["report"])
-        args.args = argv[1:]
+        args.args, args.verbose = argv[int(verbose) + 1 :], verbose
     else:
         args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
-    except pipeline.PipelineError as exc:
-        _error(str(exc))
-        return EXIT_USAGE
+        with SignalGuard():
+            return COMMANDS[args.command](args)
+    except pipeline.Interrupted as stop:
+        name = signal.Signals(stop.signum).name
+        _error(f"stopped by {name}; workers and kernels stopped, no partial outputs kept")
+        return stop.exit_code
     except KeyboardInterrupt:
-        _error("interrupted; no partial outputs were kept")
+        _error("interrupted; workers and kernels stopped, no partial outputs kept")
         return EXIT_INTERRUPTED
+    except pipeline.PipelineError as exc:
+        return _fail(args, exc, exc.exit_code)
+    except EXPECTED_ERRORS as exc:
+        return _fail(args, exc, EXIT_FAILED)
+
+
+def _fail(args: argparse.Namespace, exc: Exception, code: int) -> int:
+    """Report an expected failure as one ``error:`` line (and its traceback if verbose)."""
+    if args.verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    _error(str(exc) or type(exc).__name__)
+    return code

@@ -47,6 +47,22 @@ SITE_DIR: Path = BUILD_DIR / "site"
 MANIFEST: Path = FIGURES_DIR / "MANIFEST.json"
 LOCK_FILE: Path = ROOT / "requirements.lock"
 MATPLOTLIBRC: Path = ROOT / "matplotlibrc"
+#: Lock files of the environment the notebooks run in (inputs of every notebook).
+LOCK_FILES: tuple[Path, ...] = (LOCK_FILE,)
+
+#: The package's folder.
+PACKAGE_DIR: Path = ROOT / "analysis"
+#: The code a notebook uses besides its own cells (an input of every notebook): the dataset,
+#: statistics and charts layers, the claims table and the two leaves. The pipeline, the command
+#: line and the site are not notebook inputs: editing them does not make a figure stale.
+NOTEBOOK_CODE: tuple[Path, ...] = (
+    PACKAGE_DIR / "dataset",
+    PACKAGE_DIR / "stats",
+    PACKAGE_DIR / "charts",
+    PACKAGE_DIR / "claims.py",
+    PACKAGE_DIR / "paths.py",
+    PACKAGE_DIR / "io.py",
+)
 
 #: Environment variable through which the pipeline redirects a notebook's outputs
 #: (figures and tables) into a staging folder; unset in interactive use.

@@ -14,6 +14,7 @@ import nbformat
 import pytest
 
 from analysis import cli, pipeline
+from analysis.dataset.source import ChecksumMismatchError
 
 #: The module's `project` fixture runs a notebook in a kernel, and almost every test uses it.
 pytestmark = pytest.mark.slow
@@ -195,3 +196,45 @@ def test_bad_jobs_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as caught:
         cli.main(["run", "--jobs", "0"])
     assert caught.value.code == 2
+
+
+def test_tampered_statistics_refused_before_any_kernel(use_project, monkeypatch, capsys):
+    """A hand-edited value (746 -> 1746) stops `run` with exit 1 before anything executes."""
+    text = (PACKAGE.parent / "data" / "processed" / "report_statistics.csv").read_text()
+    table = use_project.processed_dir / "report_statistics.csv"
+    table.parent.mkdir(parents=True, exist_ok=True)
+    table.write_text(text.replace(",2014,,746,", ",2014,,1746,", 1))
+    monkeypatch.setattr(pipeline, "run_notebooks", lambda *a, **k: pytest.fail("ran"))
+    try:
+        assert cli.main(["run"]) == 1
+    finally:
+        table.unlink()
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "Traceback" not in err
+    assert "report_statistics.csv: row 14" in err and "column value" in err
+    assert "'1746'" in err and "'746'" in err
+
+
+def test_extract_errors_are_one_line_unless_verbose(use_project, monkeypatch, capsys):
+    """A checksum mismatch from `extract` is one error line (exit 1); --verbose adds the trace."""
+    def build_all():
+        raise ChecksumMismatchError("data/raw/report.txt: SHA-256 is 00, expected 11")
+
+    fake = types.ModuleType("analysis.dataset.extract")
+    fake.build_all = build_all
+    monkeypatch.setitem(sys.modules, "analysis.dataset.extract", fake)
+    assert cli.main(["extract"]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: data/raw/report.txt: SHA-256 is 00, expected 11\n"
+    assert cli.main(["--verbose", "extract"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.rstrip().endswith("expected 11")
+
+
+def test_output_dir_from_the_command_line_is_refused(use_project, capsys):
+    """`-p output_dir ../figures` is a usage error naming the parameter; nothing runs."""
+    before = outputs(use_project)
+    assert cli.main(["run", "--force", "-p", "output_dir", "../figures"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "'output_dir' cannot be set" in err
+    assert outputs(use_project) == before

@@ -185,6 +185,7 @@ def interval_plot(
     reference: float | None = None,
     log_scale: bool = False,
     colour_by: str | None = None,
+    threshold: str | None = None,
 ) -> Figure:
     """Point estimates with confidence intervals, one row per estimate (a forest plot).
 
@@ -205,6 +206,8 @@ def interval_plot(
         reference: Draw a vertical reference line here (1 for ratios, 0.5 for majorities).
         log_scale: Use a log axis (for ratios).
         colour_by: Column whose categories choose the marker colour (e.g. verdict).
+        threshold: Column of per-row reference values (e.g. a claim's threshold), drawn
+            as a black bar on each row.
 
     Returns:
         The figure.
@@ -213,7 +216,7 @@ def interval_plot(
         ValueError: A label on two rows, or an estimate outside its interval.
     """
     apply_theme()
-    frame = _interval_rows(data, label, colour_by)
+    frame = _as_three_rows(data, label, colour_by)
     categories = list(dict.fromkeys(frame[colour_by])) if colour_by else []
     height = max(2.4, 0.5 * len(data) + 1.3)
     fig, ax = plt.subplots(figsize=(7.5, height))
@@ -226,6 +229,9 @@ def interval_plot(
                   legend=bool(colour_by), ax=ax)
     if reference is not None:
         ax.axvline(reference, color=GREY, linestyle="--", linewidth=1)
+    if threshold:  # seaborn puts row i at y = i
+        ax.scatter(data[threshold], np.arange(len(data)), marker="|", s=400, color="black",
+                   zorder=3, label="threshold")
     if log_scale:
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
         ax.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
@@ -234,13 +240,13 @@ def interval_plot(
     ax.set_title(title)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
-    if colour_by:
-        sns.move_legend(ax, "upper left", bbox_to_anchor=(1.01, 1.0), title=colour_by)
+    if colour_by:  # seaborn's categories, and the threshold mark if drawn
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title=colour_by)
     source_note(fig, source, note)
     return fig
 
 
-def _interval_rows(data: pd.DataFrame, label: str, colour_by: str | None) -> pd.DataFrame:
+def _as_three_rows(data: pd.DataFrame, label: str, colour_by: str | None) -> pd.DataFrame:
     """Each estimate as three rows (low, estimate, high) in a ``value`` column.
 
     Raises:
@@ -303,6 +309,150 @@ def stacked_share(
     ax.set_xlabel("Per cent of the whole")
     ax.set_title(title)
     ax.grid(visible=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    source_note(fig, source, note)
+    return fig
+
+
+#: Candidate ticks of a log-scale ratio axis: readable on both sides of 1.
+RATIO_TICKS: tuple[float, ...] = (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0,
+                                  3.0, 4.0, 5.0, 10.0)
+
+
+def _ratio_axis(ax: plt.Axes, low: float, high: float) -> None:
+    """Log x axis from ``low`` to ``high`` with plain-number ticks on both sides of 1."""
+    ax.set_xscale("log")
+    ax.set_xlim(low, high)
+    ticks = [t for t in RATIO_TICKS if low <= t <= high]
+    ax.xaxis.set_major_locator(plt.FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.axvline(1.0, color=GREY, linestyle="--", linewidth=1)
+
+
+def _interval_rows(ax: plt.Axes, data: pd.DataFrame, label: str, colour_by: str | None,
+                   colours: dict[str, str]) -> None:
+    positions = np.arange(len(data))[::-1]
+    for position, row in zip(positions, data.itertuples(index=False), strict=True):
+        category = str(getattr(row, colour_by)) if colour_by else ""
+        colour = colours.get(category, PALETTE[0])
+        ax.errorbar([row.estimate], [position],
+                    xerr=[[row.estimate - row.ci_low], [row.ci_high - row.estimate]],
+                    fmt="o", color=colour, ecolor=colour, capsize=3)
+    ax.set_yticks(positions, [textwrap.fill(str(v), 34) for v in data[label]])
+    ax.set_ylim(-0.7, len(data) - 0.3)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+
+
+def ratio_panels(
+    ratios: pd.DataFrame,
+    label: str,
+    *,
+    effects: pd.DataFrame | None = None,
+    title: str,
+    xlabel: str,
+    effect_xlabel: str,
+    source: str,
+    note: str = "",
+    colour_by: str | None = None,
+) -> Figure:
+    """Rate ratios and ratios of rate ratios in separate panels on readable log axes.
+
+    Args:
+        ratios: Rows with ``label``, ``estimate``, ``ci_low``, ``ci_high`` (rate ratios).
+        label: Column of human-readable row labels.
+        effects: Optional rows with the same columns holding ratios of rate ratios,
+            drawn in a second panel below.
+        title: Chart title.
+        xlabel: Axis label of the rate-ratio panel.
+        effect_xlabel: Axis label of the ratio-of-rate-ratios panel.
+        source: Where in the report.
+        note: Further remark.
+        colour_by: Column whose values (e.g. verdict) choose the marker colour; a legend
+            names them.
+
+    Returns:
+        The figure.
+    """
+    apply_theme()
+    frames = [ratios] + ([effects] if effects is not None and len(effects) else [])
+    heights = [max(1.0, 0.45 * len(frame) + 0.6) for frame in frames]
+    fig = plt.figure(figsize=(7.5, sum(heights) + 0.9 * len(frames) + 0.8))
+    grid = fig.add_gridspec(len(frames), 1, height_ratios=heights, hspace=0.6)
+    # Bottom panel first: the source note goes under the figure's first axes.
+    axes = {i: fig.add_subplot(grid[i]) for i in reversed(range(len(frames)))}
+    values = pd.concat(frames)
+    categories = list(dict.fromkeys(values[colour_by].astype(str))) if colour_by else []
+    colours = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(categories)}
+    for index, frame, axis_label in zip(range(len(frames)), frames, (xlabel, effect_xlabel),
+                                        strict=False):
+        ax = axes[index]
+        _interval_rows(ax, frame.reset_index(drop=True), label, colour_by, colours)
+        low = min(0.5, float(frame["ci_low"].min()) / 1.15)
+        high = max(2.0, float(frame["ci_high"].max()) * 1.15)
+        _ratio_axis(ax, low, high)
+        ax.set_xlabel(axis_label)
+    axes[0].set_title(title)
+    if colour_by:
+        handles = [plt.Line2D([], [], marker="o", linestyle="", color=colours[c], label=c)
+                   for c in categories]
+        axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                          title=colour_by)
+    source_note(fig, source, note)
+    return fig
+
+
+def flip_points(
+    data: pd.DataFrame,
+    label: str,
+    flip: str,
+    *,
+    fragile_below: float,
+    title: str,
+    xlabel: str,
+    source: str,
+    note: str = "",
+) -> Figure:
+    """Where each verdict flips as the dispersion grows, fragile claims highlighted.
+
+    Args:
+        data: Rows with ``label`` and ``flip`` (the flip point; rows without one are
+            left out by the caller).
+        label: Column of human-readable row labels.
+        flip: Column of flip points (dispersion values >= 1).
+        fragile_below: Flip points below this are drawn as fragile, with a dashed line.
+        title: Chart title.
+        xlabel: Axis label.
+        source: Where in the report.
+        note: Further remark.
+
+    Returns:
+        The figure.
+    """
+    apply_theme()
+    ordered = data.sort_values(flip, ascending=False).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, max(2.4, 0.45 * len(ordered) + 1.4)))
+    positions = np.arange(len(ordered))
+    fragile = (ordered[flip] < fragile_below).to_numpy()
+    for mask, colour, name in ((fragile, PALETTE[1], f"flips below {fragile_below:g}"),
+                               (~fragile, PALETTE[0], f"holds to {fragile_below:g} or more")):
+        ax.hlines(positions[mask], 1.0, ordered[flip][mask], color=colour, linewidth=2)
+        ax.scatter(ordered[flip][mask], positions[mask], color=colour, zorder=3, label=name)
+    for position, value in zip(positions, ordered[flip], strict=True):
+        ax.annotate(f"{value:.2f}", (value, position), xytext=(5, 0),
+                    textcoords="offset points", va="center", fontsize=8)
+    ax.axvline(fragile_below, color=GREY, linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlim(1.0, max(float(ordered[flip].max()) * 1.6, fragile_below * 1.6))
+    ticks = [t for t in (1, 1.5, 2, 3, 5, 10, 20, 50, 100) if t <= ax.get_xlim()[1]]
+    ax.xaxis.set_major_locator(plt.FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.set_yticks(positions, [textwrap.fill(str(v), 34) for v in ordered[label]])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     source_note(fig, source, note)
     return fig

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from analysis.stats.pvalues import format_p, log10_p
 
 __all__ = [
     "CORE_COLUMNS",
@@ -30,6 +32,7 @@ __all__ = [
     "check_count_within",
     "check_positive",
     "estimates_frame",
+    "estimates_summary",
 ]
 
 Scalar = float | int | str
@@ -350,3 +353,49 @@ def estimates_frame(estimates: Iterable[Estimate]) -> pd.DataFrame:
     for name in ("estimate", "ci_low", "ci_high", "conf_level", "p_value"):
         frame[name] = pd.to_numeric(frame[name], errors="raise").astype("float64")
     return frame
+
+
+#: Columns :func:`estimates_summary` shows after the labels and inputs.
+SUMMARY_COLUMNS: tuple[str, ...] = ("estimate", "ci_low", "ci_high", "conf_level", "p_display",
+                                    "method")
+
+
+def estimates_summary(
+    estimates: Iterable[Estimate],
+    *,
+    labels: Mapping[str, Sequence[Scalar]] | None = None,
+    inputs: Sequence[str] = (),
+    columns: Sequence[str] = SUMMARY_COLUMNS,
+) -> pd.DataFrame:
+    """A display table of estimates: labels, chosen inputs, then chosen core columns.
+
+    Count inputs are shown as integers; ``p_display`` shows each p-value from its logarithm
+    (``"2.4e-15"``, never ``0``).
+
+    Args:
+        estimates: The estimates.
+        labels: Label columns to put first, name -> one value per estimate.
+        inputs: Input names to show (``"count1"``, ``"successes"`` ...), without the prefix.
+        columns: Columns of :func:`estimates_frame` to show, plus ``p_display``.
+
+    Returns:
+        The table.
+
+    Raises:
+        ValueError: A label column of the wrong length.
+    """
+    frame = estimates_frame(estimates)
+    frame["p_display"] = [format_p(log10_p(p)) for p in frame["p_value"]]
+    table = pd.DataFrame(index=frame.index)
+    for name, values in (labels or {}).items():
+        if len(values) != len(frame):
+            raise ValueError(f"labels[{name!r}] must have {len(frame)} values, got {len(values)}")
+        table[name] = list(values)
+    for name in inputs:
+        column = frame[f"input_{name}"]
+        whole = pd.api.types.is_numeric_dtype(column) and bool(
+            (column.dropna() % 1 == 0).all())
+        table[name] = column.astype("Int64") if whole else column
+    for name in columns:
+        table[name] = frame[name]
+    return table

@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
+from analysis.stats.directional import check_dispersion, log_tail
 from analysis.stats.estimates import (
     Estimate,
     check_conf_level,
@@ -85,6 +86,7 @@ def proportion_ci(
     conf_level: float = 0.95,
     method: str = "wilson",
     null: float | None = None,
+    dispersion: float = 1.0,
 ) -> Estimate:
     """A proportion with a binomial confidence interval.
 
@@ -104,6 +106,10 @@ def proportion_ci(
         null: Optional null-hypothesis proportion in [0, 1]; when given,
             ``p_value`` is the two-sided exact binomial test
             (:func:`scipy.stats.binomtest`), otherwise ``None``.
+        dispersion: Design effect ``>= 1``: interval and test use the effective counts
+            ``successes / dispersion`` of ``total / dispersion``; the test is then the
+            central exact test (twice the smaller one-sided tail, by the regularized
+            incomplete beta function, :func:`analysis.stats.directional.log_tail`).
 
     Returns:
         An :class:`~analysis.stats.estimates.Estimate` with metric ``"proportion"``
@@ -134,8 +140,9 @@ def proportion_ci(
         raise ValueError(f"method must be one of {choices}, got {method!r}")
     sm_method, description = _PROPORTION_METHODS[key]
     null_p = None if null is None else _check_probability(null, "null")
+    phi = check_dispersion(dispersion)
 
-    low, high = proportion_confint(k, n, alpha=1.0 - level, method=sm_method)
+    low, high = proportion_confint(k / phi, n / phi, alpha=1.0 - level, method=sm_method)
     low, high = min(max(float(low), 0.0), 1.0), min(max(float(high), 0.0), 1.0)
     if key == "jeffreys":
         low = 0.0 if k == 0 else low
@@ -147,10 +154,17 @@ def proportion_ci(
     p_value = None
     method_text = f"{description} (statsmodels proportion_confint, method={sm_method!r})"
     inputs: dict[str, Any] = {"successes": k, "total": n}
-    if null_p is not None:
+    if null_p is not None and phi == 1.0:
         p_value = float(stats.binomtest(k, n, p=null_p).pvalue)
         method_text += f"; exact binomial test of p = {null_p:g} (scipy binomtest)"
         inputs["null"] = null_p
+    elif null_p is not None:
+        p_value = _central_p(k / phi, n / phi, null_p)
+        method_text += f"; central exact binomial test of p = {null_p:g}"
+        inputs["null"] = null_p
+    if phi != 1.0:
+        method_text += f"; effective counts divided by the design effect {phi:g}"
+        inputs["dispersion"] = phi
     return Estimate(
         metric="proportion",
         estimate=estimate,
@@ -166,6 +180,15 @@ def proportion_ci(
             "percent_ci_high": 100.0 * high,
         },
     )
+
+
+def _central_p(successes: float, trials: float, p0: float) -> float:
+    """Two-sided central exact p-value: twice the smaller one-sided tail, capped at 1."""
+    if p0 in (0.0, 1.0):
+        return 1.0 if successes == p0 * trials else 0.0
+    smaller = min(log_tail(successes, trials, p0, "above"), log_tail(successes, trials, p0,
+                                                                      "below"))
+    return min(1.0, 2.0 * math.exp(smaller))
 
 
 def _check_amount(value: object, name: str, unit: str, *, positive: bool) -> float:
@@ -212,7 +235,7 @@ def composition(
 
     Returns:
         A :class:`pandas.DataFrame` with columns ``component`` (str), ``value``
-        (float), ``share`` (float, value / total, a fraction) and
+        (float; integer for ``unit="count"``), ``share`` (float, value / total, a fraction) and
         ``is_remainder`` (bool); ``attrs`` records ``total``, ``unit`` and
         ``remainder``.
 
@@ -267,7 +290,7 @@ def composition(
     frame = pd.DataFrame(
         {
             "component": pd.Series(names, dtype="str"),
-            "value": pd.Series(values, dtype="float64"),
+            "value": pd.Series(values, dtype="int64" if unit == "count" else "float64"),
             "share": pd.Series([value / total_value for value in values], dtype="float64"),
             "is_remainder": pd.Series(flags, dtype="bool"),
         }

@@ -1,18 +1,18 @@
-"""Poisson rates: rate ratios, rates per population, and differences of trends.
+"""Poisson rates: rate ratios and rates per population.
 
 The counts the Special Rapporteur's report quotes (e.g. police-registered child
 victims of child pornography, 614 in 2010 and 746 in 2014) are modelled as Poisson
-counts. Three questions are answered here:
+counts. Two questions are answered here:
 
 * :func:`compare_poisson_counts` -- how much did a count change between two
   periods (or differ between two groups)? A rate ratio with confidence interval
   and test, from :mod:`statsmodels.stats.rates`.
 * :func:`rate_per_population` -- how many per 100,000 children? A rate with an
   exact (Garwood) Poisson interval by default.
-* :func:`compare_trends` -- did one category move differently from another
-  between two periods? A ratio of rate ratios from a log-linear Poisson model,
-  cross-checked with the likelihood-ratio (G) and Pearson chi-square tests of
-  the 2x2 table.
+
+How far two categories moved apart (a ratio of rate ratios) is in
+:mod:`analysis.stats.trends`; per-group tables for the notebooks in
+:mod:`analysis.stats.tables`.
 
 All functions validate their inputs and return an :class:`~analysis.stats.estimates.Estimate`.
 """
@@ -21,19 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import math
-import warnings
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping
 
 import numpy as np
-import pandas as pd
-import statsmodels.api as sm
-import statsmodels.formula.api as smf
 from scipy import optimize, stats
 from statsmodels.stats import rates as sm_rates
 from statsmodels.stats.proportion import proportion_confint
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
+from analysis.stats.directional import check_dispersion, log_tail
 from analysis.stats.estimates import (
     Estimate,
     check_conf_level,
@@ -46,7 +41,6 @@ __all__ = [
     "RATE_METHODS",
     "RATIO_METHODS",
     "compare_poisson_counts",
-    "compare_trends",
     "rate_per_population",
 ]
 
@@ -90,6 +84,7 @@ _RATIO_METHODS: dict[str, tuple[str, str, str]] = {
 _RATIO_ALIASES: dict[str, str] = {"wald-log": "wald", "exact": "exact-cond", "midp": "cond-midp"}
 _EXACT_RATIO_METHODS = frozenset({"exact-cond", "cond-midp"})
 _POLISHED_INTERVALS = frozenset({"score", "score-log"})
+_DISPERSED_RATIO_METHODS = frozenset({"exact-cond", "wald"})
 
 #: Methods accepted by :func:`compare_poisson_counts` (aliases: ``"wald-log"`` for
 #: ``"wald"``, ``"exact"`` for ``"exact-cond"``, ``"midp"`` for ``"cond-midp"``).
@@ -250,6 +245,7 @@ def compare_poisson_counts(
     *,
     conf_level: float = 0.95,
     method: str = "score",
+    dispersion: float = 1.0,
 ) -> Estimate:
     """Compare two Poisson counts as a rate ratio of group 2 versus baseline group 1.
 
@@ -292,6 +288,11 @@ def compare_poisson_counts(
         exposure2: Exposure of group 2.
         conf_level: Confidence level of the interval, in (0, 1).
         method: One of :data:`RATIO_METHODS` (or an alias).
+        dispersion: Quasi-Poisson scale ``phi >= 1`` (variance ``phi`` times the mean).
+            Supported by ``"wald"`` (standard error times ``sqrt(phi)``) and
+            ``"exact-cond"`` (effective counts ``count / phi`` in the conditional binomial;
+            the p-value is then the central one, twice the smaller tail, which the
+            Clopper-Pearson interval inverts exactly).
 
     Returns:
         An :class:`~analysis.stats.estimates.Estimate` with metric ``"rate_ratio"``;
@@ -321,6 +322,10 @@ def compare_poisson_counts(
     e2 = check_positive(exposure2, "exposure2")
     level = check_conf_level(conf_level)
     key = _resolve(method, _RATIO_METHODS, _RATIO_ALIASES)
+    phi = check_dispersion(dispersion)
+    if phi != 1.0 and key not in _DISPERSED_RATIO_METHODS:
+        raise ValueError(f"dispersion must be 1 for method={key!r} (use 'exact-cond' or "
+                         f"'wald'), got {phi!r}")
     if c1 == 0 and c2 == 0:
         raise ValueError("count1 and count2 must not both be 0, got count1=0, count2=0")
     if key not in _EXACT_RATIO_METHODS:
@@ -334,6 +339,9 @@ def compare_poisson_counts(
     alpha = 1.0 - level
     rate1, rate2 = c1 / e1, c2 / e2
     ratio = rate2 / rate1 if c1 > 0 else math.inf
+
+    if phi != 1.0:
+        return _dispersed_ratio(c1, c2, e1, e2, level, key, phi)
 
     # statsmodels compares rate1 / rate2 of *its* first sample against the second,
     # so group 2 goes first. A zero baseline count makes statsmodels divide by zero
@@ -390,6 +398,54 @@ def compare_poisson_counts(
     )
 
 
+def _ratio_estimate(
+    counts: tuple[int, int], exposures: tuple[float, float], level: float,
+    limits: tuple[float, float], p_value: float, description: str,
+) -> Estimate:
+    """The rate-ratio :class:`Estimate` with its percentage change."""
+    (c1, c2), (e1, e2) = counts, exposures
+    rate1, rate2 = c1 / e1, c2 / e2
+    ratio = rate2 / rate1 if c1 > 0 else math.inf
+    return Estimate(
+        metric="rate_ratio", estimate=ratio, ci_low=limits[0], ci_high=limits[1],
+        conf_level=level, p_value=p_value,
+        method=f"Poisson rate ratio (group 2 vs group 1), {description}",
+        inputs={"count1": c1, "count2": c2, "exposure1": e1, "exposure2": e2},
+        extra={"rate1": rate1, "rate2": rate2, "percent_change": 100.0 * (ratio - 1.0),
+               "percent_change_ci_low": 100.0 * (limits[0] - 1.0),
+               "percent_change_ci_high": 100.0 * (limits[1] - 1.0),
+               "statistic": math.nan},
+    )
+
+
+def _dispersed_ratio(
+    c1: int, c2: int, e1: float, e2: float, level: float, key: str, phi: float,
+) -> Estimate:
+    """Rate ratio under a quasi-Poisson scale ``phi`` (``wald`` or ``exact-cond``)."""
+    alpha = 1.0 - level
+    if key == "wald":
+        log_ratio = math.log((c2 / e2) / (c1 / e1))
+        se = math.sqrt(phi * (1.0 / c1 + 1.0 / c2))
+        z = float(stats.norm.isf(alpha / 2))
+        p_value = float(2.0 * stats.norm.sf(abs(log_ratio) / se))
+        limits = (math.exp(log_ratio - z * se), math.exp(log_ratio + z * se))
+        text = (f"Wald test of the log rate ratio; CI: Wald on the log scale, SE = sqrt(phi "
+                f"(1/count1 + 1/count2)), phi = {phi:g}")
+        return _ratio_estimate((c1, c2), (e1, e2), level, limits, p_value, text)
+    x, n = c2 / phi, (c1 + c2) / phi
+    p0 = e2 / (e1 + e2)
+    smaller = min(log_tail(x, n, p0, "above"), log_tail(x, n, p0, "below"))
+    p_low = 0.0 if x <= 0 else float(stats.beta.ppf(alpha / 2, x, n - x + 1))
+    p_high = 1.0 if x >= n else float(stats.beta.isf(alpha / 2, x + 1, n - x))
+    limits = (_odds_to_ratio(p_low, e1, e2) if c2 > 0 else 0.0,
+              _odds_to_ratio(p_high, e1, e2) if c1 > 0 else math.inf)
+    text = ("central exact conditional binomial test (twice the smaller tail); CI: "
+            "Clopper-Pearson interval of the conditional proportion, transformed to the rate "
+            f"ratio; effective counts divided by the dispersion {phi:g}")
+    return _ratio_estimate((c1, c2), (e1, e2), level, limits,
+                           min(1.0, 2.0 * math.exp(smaller)), text)
+
+
 def _per_label(per: float) -> str:
     return str(int(per)) if float(per).is_integer() else f"{per:g}"
 
@@ -401,6 +457,7 @@ def rate_per_population(
     per: float = 100_000,
     conf_level: float = 0.95,
     method: str = "exact",
+    dispersion: float = 1.0,
 ) -> Estimate:
     """Rate of events per ``per`` persons, with a Poisson confidence interval.
 
@@ -418,6 +475,9 @@ def rate_per_population(
         per: Express the rate per this many persons (default 100,000).
         conf_level: Confidence level of the interval, in (0, 1).
         method: One of :data:`RATE_METHODS` (or an alias).
+        dispersion: Quasi-Poisson scale ``phi >= 1``: the interval is computed for the
+            effective count ``count / phi`` over ``population / phi`` (same rate, wider
+            interval).
 
     Returns:
         An :class:`~analysis.stats.estimates.Estimate` with metric ``"rate_per_<per>"``
@@ -443,7 +503,10 @@ def rate_per_population(
     level = check_conf_level(conf_level)
     key = _resolve(method, _RATE_METHODS, _RATE_ALIASES)
     sm_method, description = _RATE_METHODS[key]
-    low, high = sm_rates.confint_poisson(k, n, method=sm_method, alpha=1.0 - level)
+    phi = check_dispersion(dispersion)
+    low, high = sm_rates.confint_poisson(k / phi, n / phi, method=sm_method, alpha=1.0 - level)
+    if phi != 1.0:
+        description += f", effective count divided by the dispersion {phi:g}"
     low, high = max(float(low), 0.0), float(high)
     if k == 0:
         low = 0.0
@@ -457,177 +520,4 @@ def rate_per_population(
         method=f"Poisson rate per {_per_label(scale)}, {description}",
         inputs={"count": k, "population": n, "per": scale},
         extra={},
-    )
-
-
-def _check_pair(value: object, name: str) -> tuple[str, str]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ValueError(f"{name} must be a sequence of 2 labels, got {value!r}")
-    if len(value) != 2:
-        raise ValueError(f"{name} must have length 2, got length {len(value)}: {value!r}")
-    first, second = (str(item) for item in value)
-    if first == second:
-        raise ValueError(f"{name} must hold two distinct labels, got {value!r}")
-    return first, second
-
-
-def _is_expected_fit_warning(message: warnings.WarningMessage) -> bool:
-    """Tell the warnings statsmodels is known to give for a saturated Poisson GLM.
-
-    * ``PerfectSeparationWarning``: the fitted values reproduce the counts exactly
-      (always for the saturated model; also for the additive model when the table
-      has no interaction at all).
-    * NumPy's ``RuntimeWarning`` "divide by zero / invalid value encountered in
-      scalar divide" from the IRLS step's WLS scale, ``ssr / df_resid`` with
-      ``df_resid == 0`` (unused: the Poisson scale is fixed at 1).
-    """
-    if issubclass(message.category, PerfectSeparationWarning):
-        return True
-    return (
-        issubclass(message.category, RuntimeWarning)
-        and "encountered in scalar divide" in str(message.message)
-        and "statsmodels" in Path(message.filename).parts
-    )
-
-
-def compare_trends(
-    count_a1: int,
-    count_a2: int,
-    count_b1: int,
-    count_b2: int,
-    *,
-    conf_level: float = 0.95,
-    labels: Sequence[str] = ("a", "b"),
-    periods: Sequence[str] = ("1", "2"),
-) -> Estimate:
-    """Ratio of rate ratios: did category b change differently from category a?
-
-    Estimates ``(b2 / b1) / (a2 / a1)`` as the exponentiated interaction
-    coefficient of the log-linear Poisson GLM ``count ~ C(period) * C(category)``
-    (statsmodels formula API) fitted to the 2x2 table, with its Wald interval
-    and Wald p-value. The first label of ``labels``/``periods`` is the reference
-    level. The model is saturated (0 residual degrees of freedom); the warnings
-    statsmodels issues for that (division by zero in the scale, "perfect
-    separation") are caught and discarded; any other warning is passed on.
-
-    Cross-checks in ``extra``: the likelihood-ratio (G) test of no interaction
-    (saturated versus additive model, chi-square with 1 df) and Pearson's
-    chi-square test of the 2x2 table without continuity correction
-    (:func:`scipy.stats.chi2_contingency`).
-
-    Args:
-        count_a1: Category a, period 1 (e.g. prostitution victims, 2010).
-        count_a2: Category a, period 2.
-        count_b1: Category b, period 1 (e.g. pornography victims, 2010).
-        count_b2: Category b, period 2.
-        conf_level: Confidence level of the interval, in (0, 1).
-        labels: Names of categories a and b (two distinct labels).
-        periods: Names of periods 1 and 2 (two distinct labels).
-
-    Returns:
-        An :class:`~analysis.stats.estimates.Estimate` with metric
-        ``"ratio_of_rate_ratios"``; ``extra`` holds ``rate_ratio_a``,
-        ``rate_ratio_b``, ``log_estimate``, ``se_log_estimate``,
-        ``lr_statistic``, ``lr_p_value``, ``pearson_chi2`` and ``pearson_p_value``.
-
-    Raises:
-        ValueError: If a count is not a positive integer (a zero cell makes the
-            log-linear estimate infinite), ``labels``/``periods`` do not hold two
-            distinct labels, or the confidence level is outside (0, 1).
-        RuntimeError: If the model fit does not reproduce the closed-form estimate.
-
-    Example:
-        Child prostitution victims 741 -> 466, child pornography 614 -> 746
-        (2010 -> 2014):
-
-        >>> e = compare_trends(741, 466, 614, 746,
-        ...                    labels=("prostitution", "pornography"),
-        ...                    periods=("2010", "2014"))
-        >>> round(e.estimate, 3), round(e.ci_low, 3), round(e.ci_high, 3)
-        (1.932, 1.65, 2.262)
-    """
-    names = ("count_a1", "count_a2", "count_b1", "count_b2")
-    values = (count_a1, count_a2, count_b1, count_b2)
-    a1, a2, b1, b2 = (
-        check_count(value, name, positive=True) for value, name in zip(values, names, strict=True)
-    )
-    level = check_conf_level(conf_level)
-    label_a, label_b = _check_pair(labels, "labels")
-    period_1, period_2 = _check_pair(periods, "periods")
-
-    table = pd.DataFrame(
-        {
-            "count": [a1, a2, b1, b2],
-            "period": pd.Categorical(
-                [period_1, period_2, period_1, period_2], categories=[period_1, period_2]
-            ),
-            "category": pd.Categorical(
-                [label_a, label_a, label_b, label_b], categories=[label_a, label_b]
-            ),
-        }
-    )
-    family = sm.families.Poisson()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        saturated = smf.glm("count ~ C(period) * C(category)", data=table, family=family).fit()
-        additive = smf.glm("count ~ C(period) + C(category)", data=table, family=family).fit()
-        # Read everything needed while the expected warnings are still being caught.
-        names_sat = list(saturated.model.exog_names)
-        log_estimate = float(saturated.params.iloc[-1])
-        se_log = float(saturated.bse.iloc[-1])
-        wald_p = float(saturated.pvalues.iloc[-1])
-        ci_log = saturated.conf_int(alpha=1.0 - level).iloc[-1]
-        llf_saturated = float(saturated.llf)
-        llf_additive = float(additive.llf)
-    for message in caught:
-        if not _is_expected_fit_warning(message):
-            warnings.warn_explicit(
-                message.message, message.category, message.filename, message.lineno
-            )
-
-    closed_form = math.log((b2 * a1) / (b1 * a2))
-    if ":" not in names_sat[-1] or not math.isclose(
-        log_estimate, closed_form, rel_tol=1e-6, abs_tol=1e-8
-    ):
-        raise RuntimeError(
-            f"Poisson GLM interaction {names_sat[-1]!r} = {log_estimate!r} does not match "
-            f"the closed-form log ratio of rate ratios {closed_form!r}"
-        )
-
-    lr_statistic = max(2.0 * (llf_saturated - llf_additive), 0.0)
-    lr_p_value = float(stats.chi2.sf(lr_statistic, df=1))
-    pearson = stats.chi2_contingency([[a1, a2], [b1, b2]], correction=False)
-
-    return Estimate(
-        metric="ratio_of_rate_ratios",
-        estimate=math.exp(log_estimate),
-        ci_low=math.exp(float(ci_log.iloc[0])),
-        ci_high=math.exp(float(ci_log.iloc[1])),
-        conf_level=level,
-        p_value=wald_p,
-        method=(
-            f"Ratio of rate ratios ({label_b} vs {label_a}, {period_2} vs {period_1}): "
-            "exponentiated interaction of the Poisson GLM count ~ C(period) * C(category) "
-            "(statsmodels, log link); Wald CI and Wald test"
-        ),
-        inputs={
-            "count_a1": a1,
-            "count_a2": a2,
-            "count_b1": b1,
-            "count_b2": b2,
-            "label_a": label_a,
-            "label_b": label_b,
-            "period_1": period_1,
-            "period_2": period_2,
-        },
-        extra={
-            "rate_ratio_a": a2 / a1,
-            "rate_ratio_b": b2 / b1,
-            "log_estimate": log_estimate,
-            "se_log_estimate": se_log,
-            "lr_statistic": lr_statistic,
-            "lr_p_value": lr_p_value,
-            "pearson_chi2": float(pearson.statistic),
-            "pearson_p_value": float(pearson.pvalue),
-        },
     )

@@ -198,3 +198,16 @@ def test_stacked_share_segments_add_up_in_order() -> None:
     assert [(p.get_x(), p.get_width()) for p in patches] == [(0, 37.5), (37.5, 50.0),
                                                              (87.5, 12.5)]
     assert to_hex(patches[-1].get_facecolor()) == theme.GREY.lower()
+
+
+def test_interval_plot_threshold_sits_on_its_row() -> None:
+    """Each row's threshold mark is drawn on the same row as that row's point."""
+    data = RATIOS.assign(threshold=[1.0, 0.8, 0.5])
+    fig = plots.interval_plot(data, "label", title="t", xlabel="x", source="x",
+                              colour_by="verdict", threshold="threshold")
+    ax = fig.axes[0]
+    marks = [c for c in ax.collections if c.get_label() == "threshold"][0].get_offsets()
+    rows = {round(y): x for x, y in marks.tolist()}
+    assert rows == {0: 1.0, 1: 0.8, 2: 0.5}
+    assert sorted(_points(fig)) == sorted(rows)
+    assert "threshold" in [t.get_text() for t in ax.get_legend().get_texts()]

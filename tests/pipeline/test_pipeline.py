@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from analysis import pipeline
-from analysis.pipeline import ParameterError, Project
+from analysis.pipeline import ParameterError, Project, runner
 
 pytestmark = pytest.mark.slow
 
@@ -99,6 +99,8 @@ def make_project(root: Path) -> Project:
     (root / "analysis" / "dataset").mkdir()
     (root / "analysis" / "dataset" / "__init__.py").write_text('"""Stub."""\n')
     (root / "analysis" / "dataset" / "build.py").write_text(STUB_EXTRACT)
+    for name in ("source.py", "numerals.py", "provenance.py"):  # imported by the CLI
+        shutil.copy(PACKAGE / "dataset" / name, root / "analysis" / "dataset" / name)
     (root / "requirements.lock").write_text("nbformat\n")
     (root / "data" / "processed").mkdir(parents=True)
     (root / "data" / "processed" / "table.csv").write_text(TABLE)
@@ -163,12 +165,11 @@ def test_run_writes_figures_and_clean_notebooks(project, first_run):
 
 
 def test_forced_rerun_is_byte_identical(project, first_run):
-    """A forced sequential re-run (pre-started kernel, in-process) gives the same bytes."""
+    """A forced sequential re-run gives the same bytes."""
     _, before = first_run
     summary = pipeline.run_notebooks(project, force=True, jobs=1, log=lambda line: None)
     assert summary.count("ran") == 2
     assert snapshot(project) == before
-    assert pipeline._WARM is None  # the pre-started kernel was used, none is left over
 
 
 def test_second_run_skips(project):
@@ -189,8 +190,7 @@ def no_execution(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a kernel was about to start")
 
-    monkeypatch.setattr(pipeline, "_run_inline", forbidden)
-    monkeypatch.setattr(pipeline, "_run_pool", forbidden)
+    monkeypatch.setattr(runner, "_run_workers", forbidden)
 
 
 def test_unknown_parameter_rejected_before_execution(project, no_execution):
@@ -301,18 +301,28 @@ def test_stale_output_is_removed(project, monkeypatch):
     assert not (project.figures_dir / "extra.txt").exists()
     assert "removed figures/extra.txt (no longer produced by 02-beta)" in lines
     manifest = pipeline.load_manifest(project.manifest)
-    assert "figures/extra.txt" not in manifest["notebooks"]["02-beta"]["outputs"]
+    assert "figures/extra.txt" not in manifest.notebooks["02-beta"].outputs
 
 
-def test_change_in_analysis_reruns(project):
-    """Changing a file in analysis/ re-runs the notebooks and says why."""
+def test_change_in_notebook_code_reruns(project):
+    """Changing code the notebooks use (a dataset module) re-runs them and says why."""
     up_to_date(project)
-    (project.analysis_dir / "helpers.py").write_text('"""Added by a test."""\n')
+    (project.root / "analysis" / "dataset" / "helpers.py").write_text('"""Added by a test."""\n')
     lines: list[str] = []
     summary = pipeline.run_notebooks(project, log=lines.append)
     assert summary.count("ran") == 2
-    assert "start 01-alpha (analysis/ changed)" in lines
+    assert any(line.startswith("start 01-alpha (analysis code (dataset") for line in lines)
     assert pipeline.run_notebooks(project, log=lambda line: None).count("skipped") == 2
+
+
+def test_change_in_cli_or_pipeline_does_not_rerun(project):
+    """The command line and the pipeline are not notebook inputs: editing them skips all."""
+    up_to_date(project)
+    for name in ("cli.py", "pipeline/runner.py"):
+        with open(project.root / "analysis" / name, "a", encoding="utf-8") as handle:
+            handle.write("# edited by a test\n")
+    summary = pipeline.run_notebooks(project, log=lambda line: None)
+    assert summary.count("skipped") == 2
 
 
 def test_verify_passes_then_names_altered_file(project):
@@ -334,9 +344,9 @@ def test_verify_passes_then_names_altered_file(project):
     assert not result.missing and not result.extra
 
 
-def test_reused_kernel_starts_clean(tmp_path):
-    """The kernel kept for the next notebook is reset: no leaked names, counts from 1."""
-    project = make_project(tmp_path / "reuse")
+def test_each_notebook_gets_a_fresh_kernel(tmp_path):
+    """No state leaks from one notebook to the next: names, working directory, counts."""
+    project = make_project(tmp_path / "fresh")
     write_notebook(project.notebooks_dir / "01-alpha.ipynb",
                    [("code", "leak = 42  # left behind\noutput_dir = None", ["parameters"]),
                     ("code", "import os\nos.chdir('/')", [])])
@@ -346,7 +356,37 @@ def test_reused_kernel_starts_clean(tmp_path):
                      "print('leak' in dir(), os.getcwd().endswith('notebooks'))\n"
                      "print(paths.output_dir(output_dir).parent.name != 'figures')", [])])
     summary = pipeline.run_notebooks(project, jobs=1, log=lambda line: None)
-    assert summary.ok and pipeline._WARM is None
+    assert summary.ok
     nb = nbformat.read(project.notebooks_dir / "02-beta.ipynb", as_version=4)
     assert [c.execution_count for c in nb.cells] == [1, 2]
     assert nb.cells[1].outputs[0]["text"] == "False True\nTrue\n"
+
+
+def test_sweep_runs_every_point_and_joins_their_csvs(project):
+    """`--sweep scale=1,2` runs beta twice into runs/ and writes one summary table."""
+    up_to_date(project)
+    before = snapshot(project)
+    beta = project.notebooks_dir / "02-beta.ipynb"
+    sweep = pipeline.parse_sweep(["scale=1,2.5,1.0,2.5"], {})
+    assert sweep.axes == (("scale", (1, 2.5, 1.0)),)  # 1 and 1.0 differ as text, not as runs
+    summary, table = pipeline.run_sweep(project, beta, sweep, log=lambda line: None)
+    assert summary.ok and summary.count("ran") == 2
+    assert table.parent.parent == project.runs_dir
+    assert table.parent.name.startswith("02-beta-sweep-")
+    lines = table.read_text().splitlines()
+    assert lines[0] == "scale,run,file,0,0.0"  # beta.csv has no header: its first row is one
+    # beta.csv holds i, i * scale for i = 0, 1, 2 (computed here, not read from the code)
+    values = [(line.split(",")[0], line.split(",")[-1]) for line in lines[1:]]
+    assert values == [("1", str(i * 1.0)) for i in (1, 2)] + [("2.5", str(i * 2.5)) for i in (1, 2)]
+    assert snapshot(project) == before  # canonical outputs untouched
+
+
+def test_sweep_refuses_bad_points_before_any_kernel(project, no_execution):
+    """An unknown name or a mistyped value in a sweep is refused before anything runs."""
+    beta = project.notebooks_dir / "02-beta.ipynb"
+    with pytest.raises(ParameterError, match="expects float"):
+        pipeline.run_sweep(project, beta, pipeline.parse_sweep(["scale=1,abc"], {}))
+    with pytest.raises(ParameterError, match="unknown parameter 'nope'"):
+        pipeline.run_sweep(project, beta, pipeline.parse_sweep(["nope=1"], {}))
+    with pytest.raises(ParameterError, match="given twice"):
+        pipeline.parse_sweep(["scale=1", "scale=2"], {})

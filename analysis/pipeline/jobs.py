@@ -1,0 +1,108 @@
+"""The job a worker process gets (:class:`Job`) and what it hands back (:class:`Result`).
+
+Both travel as JSON files in the notebook's staging folder, so the parent and the worker share
+no memory, no queue and no lock: the parent can stop a worker at any moment and lose nothing
+but that notebook's staging folder.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from analysis.io import atomic_write
+
+#: File names inside a notebook's staging folder.
+JOB_FILE = "job.json"
+RESULT_FILE = "result.json"
+KERNEL_PID_FILE = "kernel.pid"
+KERNEL_LOG = "kernel.log"
+WORKER_LOG = "worker.log"
+OUTPUT_SUBDIR = "out"
+#: Where the worker's kernel writes its connection file (``JUPYTER_RUNTIME_DIR``).
+RUNTIME_SUBDIR = "runtime"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook to execute in a worker process.
+
+    Attributes:
+        notebook: The notebook to execute.
+        staging: Its staging folder (outputs in ``out/``, the executed notebook, logs).
+        parameters: Non-default parameters (empty for a canonical run).
+        cwd: The kernel's working directory (the notebook's folder, as under nbval).
+        env: The kernel's environment.
+    """
+
+    notebook: str
+    staging: str
+    parameters: dict[str, Any]
+    cwd: str
+    env: dict[str, str]
+
+    def save(self) -> Path:
+        """Write the job to ``<staging>/job.json`` and return that path."""
+        path = Path(self.staging) / JOB_FILE
+        atomic_write(path, json.dumps(asdict(self), sort_keys=True))
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> Job:
+        """Read a job written by :meth:`save`."""
+        return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of a job.
+
+    Attributes:
+        ok: Whether every cell ran.
+        notebook: The executed notebook in the staging folder (``None`` if none was written).
+        notebook_sha: SHA-256 of the executed notebook's bytes (on success).
+        outputs: The files the notebook wrote, relative to ``<staging>/out``, with their SHA-256.
+        cell_index: Index of the failing cell in the source notebook, when a cell raised.
+        exec_count: Its execution count.
+        ename: The exception's class name.
+        evalue: The exception's message.
+        detail: The tail of the kernel's stderr, when the kernel died.
+    """
+
+    ok: bool
+    notebook: str | None = None
+    notebook_sha: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+    cell_index: int | None = None
+    exec_count: int | None = None
+    ename: str = ""
+    evalue: str = ""
+    detail: str = ""
+
+    @classmethod
+    def failure(cls, error: BaseException | str, detail: str = "") -> Result:
+        """A failure that is not a raising cell (no kernel, kernel died, worker died)."""
+        if isinstance(error, str):
+            return cls(False, ename="WorkerError", evalue=error, detail=detail)
+        text = str(error).strip()
+        return cls(
+            False,
+            ename=type(error).__name__,
+            evalue=text.splitlines()[0] if text else "",
+            detail=detail,
+        )
+
+    def save(self, staging: Path) -> None:
+        """Write the result to ``<staging>/result.json``."""
+        atomic_write(Path(staging) / RESULT_FILE, json.dumps(asdict(self), sort_keys=True))
+
+    @classmethod
+    def load(cls, staging: Path) -> Result | None:
+        """Read the result a worker left in ``staging``; ``None`` if it left none."""
+        try:
+            data = json.loads((Path(staging) / RESULT_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return cls(**data)

@@ -1,0 +1,309 @@
+"""Executing one notebook with papermill in a kernel, into a staging folder (worker side).
+
+This module runs inside a worker process (:mod:`analysis.pipeline.worker`), one per notebook.
+The worker starts the kernel itself (so that it boots while papermill is imported), with its
+connection file in the staging folder (``JUPYTER_RUNTIME_DIR``) and its process id recorded
+there, so that the parent can remove or kill everything the worker left even if the worker
+itself was killed. The kernel is always stopped before the worker returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_event_loop, run_sync
+
+from analysis import paths
+from analysis.io import sha256_file
+from analysis.pipeline.jobs import KERNEL_LOG, KERNEL_PID_FILE, OUTPUT_SUBDIR, Job, Result
+from analysis.pipeline.project import ERROR_TAG, INJECTED_TAG, PARAMETERS_TAG
+
+
+class TrackingKernelManager(AsyncKernelManager):  # type: ignore[misc]
+    """An ``AsyncKernelManager`` that remembers its clients, to close them after a run."""
+
+    def client(self, **kwargs: Any) -> Any:
+        """Return a new client, remembered for :func:`stop_kernel`."""
+        client = super().client(**kwargs)
+        self.__dict__.setdefault("_compendium_clients", []).append(client)
+        return client
+
+
+def execute(job: Job) -> Result:
+    """Execute one notebook into its staging folder; the kernel is stopped before returning.
+
+    Args:
+        job: The notebook, its staging folder, parameters, kernel environment and folder.
+
+    Returns:
+        On success the staged executed notebook, its digest and the outputs' digests; on
+        failure the failing cell (if a cell raised), the exception and the kernel's stderr.
+    """
+    notebook = Path(job.notebook)
+    staging = Path(job.staging)
+    (staging / OUTPUT_SUBDIR).mkdir(parents=True, exist_ok=True)
+    kernel_name = _notebook_kernel_name(notebook)
+    km = None
+    try:
+        if kernel_name:  # else papermill reports the missing kernel name
+            km = launch_kernel(kernel_name, job.cwd, job.env, staging)
+    except Exception as error:  # e.g. no such kernel
+        return Result.failure(error)
+    try:
+        return _run_papermill(notebook, dict(job.parameters), job.cwd, kernel_name, km, staging)
+    finally:
+        if km is not None:
+            stop_kernel(km)
+            (staging / KERNEL_PID_FILE).unlink(missing_ok=True)
+
+
+def launch_kernel(kernel_name: str, cwd: str, env: Mapping[str, str], staging: Path) -> Any:
+    """Start a kernel whose outputs go to ``<staging>/out``; record its pid in the staging folder.
+
+    The kernel's working directory is ``cwd`` (the notebook's folder, as under nbval), its
+    environment ``env`` plus :data:`analysis.paths.OUTPUT_DIR_ENV`, and its own stdout and
+    stderr go to ``<staging>/kernel.log``.
+    """
+    kernel_env = dict(env)
+    kernel_env[paths.OUTPUT_DIR_ENV] = str(staging / OUTPUT_SUBDIR)
+    km = TrackingKernelManager(kernel_name=kernel_name)
+    try:
+        with open(staging / KERNEL_LOG, "ab") as log:
+            run_sync(km.start_kernel)(cwd=cwd, env=kernel_env, stdout=log, stderr=log)
+        pid = getattr(getattr(km, "provisioner", None), "pid", None)
+        if pid:
+            (staging / KERNEL_PID_FILE).write_text(f"{pid}\n", encoding="utf-8")
+    except BaseException:  # stopped (or failed) while the kernel was starting
+        stop_kernel(km)
+        raise
+    return km
+
+
+def stop_kernel(km: Any) -> None:
+    """Close a kernel's clients and kill it (every cell has run; nothing is left to flush)."""
+    # After an interruption nbclient leaves the cell's tasks pending on this thread's loop:
+    # cancel them and collect their results quietly, or they report "Kernel died" later.
+    loop = ensure_event_loop()
+    pending = list(asyncio.all_tasks(loop))
+    if pending:
+        for task in pending:
+            task.cancel()
+        papermill_log = logging.getLogger("papermill")
+        disabled, papermill_log.disabled = papermill_log.disabled, True
+        try:
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(
+                    asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), 5)
+                )
+        finally:
+            papermill_log.disabled = disabled
+    for client in km.__dict__.pop("_compendium_clients", []):
+        with contextlib.suppress(Exception):
+            client.stop_channels()
+    with contextlib.suppress(Exception):
+        run_sync(km.shutdown_kernel)(now=True)
+
+
+def _notebook_kernel_name(path: Path) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            name = json.load(handle).get("metadata", {}).get("kernelspec", {}).get("name")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) and name else None
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    keep = [line for line in text.splitlines() if "without encryption" not in line]
+    return "\n".join(keep[-lines:])
+
+
+def clean_notebook(nb: Any) -> Any:
+    """Prepare a notebook for execution: drop stale outputs and papermill leftovers.
+
+    Clears every code cell's outputs and execution count, removes papermill's and nbclient's
+    metadata, papermill's error-marker cells and any injected-parameters cell (a canonical run
+    has none; a parameterised run gets a fresh one from papermill), upgrades the format to
+    4.5 and gives cells deterministic ids (``cell-<n>``) where they have none.
+
+    Args:
+        nb: An ``nbformat.NotebookNode`` (modified in place).
+
+    Returns:
+        ``nb``.
+    """
+    cells = []
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if ERROR_TAG in tags or INJECTED_TAG in tags:
+            continue
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cells.append(cell)
+    nb.cells = cells
+    nb.metadata.pop("papermill", None)
+    if (nb.nbformat, nb.nbformat_minor) < (4, 5):
+        nb.nbformat, nb.nbformat_minor = 4, 5
+    _fix_cell_ids(nb)
+    return nb
+
+
+def _fix_cell_ids(nb: Any) -> None:
+    seen: set[str] = set()
+    errors = 0
+    for index, cell in enumerate(nb.cells):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if INJECTED_TAG in tags:
+            wanted = INJECTED_TAG
+        elif ERROR_TAG in tags:
+            errors += 1
+            wanted = f"papermill-error-cell-{errors}"
+        else:
+            wanted = cell.get("id") or f"cell-{index}"
+        while wanted in seen:
+            wanted = f"{wanted}-{index}"
+        seen.add(wanted)
+        cell["id"] = wanted
+
+
+def normalize_notebook(nb: Any, parameters: Mapping[str, Any] | None) -> Any:
+    """Strip the volatile parts of an executed notebook so re-runs give identical bytes.
+
+    Removes ``metadata.papermill`` (times, paths, environment) and each cell's
+    ``metadata.papermill`` and ``metadata.execution``; keeps outputs, execution counts and the
+    ``parameters``/``injected-parameters`` tags. A run with non-default parameters records
+    them as ``metadata.papermill.parameters``. Cell ids are made deterministic.
+
+    Args:
+        nb: The executed ``nbformat.NotebookNode`` (modified in place).
+        parameters: The non-default parameters, if any.
+
+    Returns:
+        ``nb``.
+    """
+    nb.metadata.pop("papermill", None)
+    if parameters:
+        nb.metadata["papermill"] = {"parameters": dict(parameters)}
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if "tags" in cell.metadata and not cell.metadata["tags"]:
+            del cell.metadata["tags"]  # papermill adds an empty list to every cell
+    _fix_cell_ids(nb)
+    return nb
+
+
+def notebook_bytes(nb: Any) -> bytes:
+    """Serialise a notebook with nbformat (sorted keys) and a trailing newline."""
+    text = nbformat.writes(nb)
+    if not text.endswith("\n"):
+        text += "\n"
+    return text.encode("utf-8")
+
+
+def _run_papermill(
+    notebook: Path,
+    parameters: dict[str, Any],
+    cwd: str,
+    kernel_name: str | None,
+    km: Any,
+    staging: Path,
+) -> Result:
+    """Run papermill on a cleaned copy of ``notebook`` with the kernel ``km``."""
+    # Imported after the kernel was launched, so that the imports overlap its start-up
+    # (a performance choice, not a cycle: this module is only imported by the worker).
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    source = staging / "input.ipynb"
+    raw = staging / "executed.ipynb"
+    nb = clean_notebook(nbformat.read(notebook, as_version=4))
+    source.write_bytes(notebook_bytes(nb))
+    try:
+        executed = papermill.execute_notebook(
+            str(source),
+            str(raw),
+            parameters=parameters or None,
+            kernel_name=kernel_name,
+            # The kernel already runs in ``cwd`` (set when it was launched); papermill's
+            # ``cwd`` is passed too, for kernels it would start itself.
+            cwd=cwd,
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            # nbclient options: the kernel started above, no per-cell timings, streams
+            # merged as nbval merges them.
+            km=km,
+            record_timing=False,
+            coalesce_streams=True,
+            shutdown_kernel="immediate",
+        )
+    except PapermillExecutionError as error:
+        index = error.cell_index
+        if parameters and index is not None:
+            index -= 1 if _injected_before(nb, index) else 0
+        return Result(
+            False,
+            notebook=_save_failed_notebook(raw, staging / notebook.name, parameters),
+            cell_index=index,
+            exec_count=error.exec_count,
+            ename=error.ename,
+            evalue=error.evalue,
+        )
+    except Exception as error:  # kernel died, timed out, no such kernel, ...
+        failed = Result.failure(error, detail=_tail(staging / KERNEL_LOG))
+        saved = _save_failed_notebook(raw, staging / notebook.name, parameters)
+        return Result(**{**failed.__dict__, "notebook": saved})
+    return _success(executed, parameters, staging / notebook.name, staging / OUTPUT_SUBDIR)
+
+
+def _success(executed: Any, parameters: Mapping[str, Any], final: Path, out_dir: Path) -> Result:
+    """Normalise and save the executed notebook; digest it and every output file."""
+    data = notebook_bytes(normalize_notebook(executed, parameters))
+    final.write_bytes(data)
+    outputs = {
+        p.relative_to(out_dir).as_posix(): sha256_file(p)
+        for p in sorted(out_dir.rglob("*"))
+        if p.is_file()
+    }
+    return Result(
+        True, notebook=str(final), notebook_sha=hashlib.sha256(data).hexdigest(), outputs=outputs
+    )
+
+
+def _save_failed_notebook(raw: Path, final: Path, parameters: Mapping[str, Any]) -> str | None:
+    """Normalise the executed notebook of a failed run, if papermill wrote one."""
+    if not raw.is_file():
+        return None
+    try:
+        failed_nb = normalize_notebook(nbformat.read(raw, as_version=4), parameters)
+        final.write_bytes(notebook_bytes(failed_nb))
+    except Exception:  # an unreadable partial notebook: report the failure without it
+        return None
+    return str(final)
+
+
+def _injected_before(nb: Any, index: int) -> bool:
+    """Whether papermill's injected cell sits before executed cell ``index``."""
+    position = next(
+        (i for i, c in enumerate(nb.cells) if PARAMETERS_TAG in c.metadata.get("tags", [])),
+        -1,
+    )
+    # papermill inserts after the parameters cell, or at the top when there is none.
+    return index > position + 1

@@ -1,0 +1,300 @@
+"""Notebook parameters: what a notebook declares, what the user gives, and their checks."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from analysis.pipeline.project import ParameterError, PipelineError, Project, discover_notebooks
+
+_NO_LITERAL = object()
+#: Parameters the pipeline decides, refused from the command line, with the reason.
+PIPELINE_PARAMETERS: Mapping[str, str] = {
+    "output_dir": (
+        "cannot be set from the command line: the pipeline decides where outputs go "
+        "(figures/ for default parameters, runs/<notebook>-<hash>/ otherwise)"
+    ),
+}
+#: Parameters naming a file of the project: relative to its root and inside it.
+PATH_PARAMETERS: tuple[str, ...] = ("data_path",)
+_TYPES: dict[str, type] = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter declared in a notebook's ``parameters`` cell.
+
+    Attributes:
+        name: The variable name.
+        type_name: ``int``, ``float``, ``str``, ``bool``, ``list`` or ``dict``, from the
+            annotation or else from the default's literal; ``None`` when unknown (a ``None``
+            default or an expression), in which case any value is accepted.
+        default: The default as written in the cell.
+        help: The trailing comment.
+        optional: Whether ``None`` is accepted: annotated ``Optional[...]`` or ``... | None``,
+            or a ``None`` default.
+    """
+
+    name: str
+    type_name: str | None
+    default: str
+    help: str = ""
+    optional: bool = False
+
+    @property
+    def default_value(self) -> Any:
+        """The default's value when it is a literal, else a private sentinel."""
+        try:
+            return ast.literal_eval(self.default)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return _NO_LITERAL
+
+
+def _type_from_annotation(annotation: str) -> tuple[str | None, bool]:
+    """Return the type name of an annotation and whether it admits ``None``."""
+    text = annotation.replace(" ", "")
+    optional = False
+    if text.startswith("Optional[") and text.endswith("]"):
+        text, optional = text[len("Optional[") : -1], True
+    parts = text.split("|")
+    if len(parts) > 1 and "None" in parts:
+        parts = [part for part in parts if part != "None"]
+        optional = True
+        text = parts[0] if len(parts) == 1 else ""
+    base = text.split("[", 1)[0].lower()
+    return (base if base in _TYPES else None), optional
+
+
+def _type_of(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, tuple):
+        return "list"
+    for name, kind in _TYPES.items():
+        if isinstance(value, kind):
+            return name
+    return None
+
+
+def declared_parameters(notebook: Path) -> dict[str, Parameter]:
+    """Return the parameters a notebook declares, as :func:`papermill.inspect_notebook` sees them.
+
+    Args:
+        notebook: The notebook.
+
+    Returns:
+        The parameters by name, in the order of the ``parameters`` cell.
+    """
+    import papermill
+
+    try:
+        inspected = papermill.inspect_notebook(str(notebook))
+    except Exception as exc:  # malformed notebook, unknown language, ...
+        raise PipelineError(f"cannot inspect the parameters of {notebook}: {exc}") from None
+    found: dict[str, Parameter] = {}
+    for name, info in inspected.items():
+        default = str(info.get("default", ""))
+        annotation = str(info.get("inferred_type_name") or "")
+        type_name, optional = _type_from_annotation(annotation)
+        value = Parameter(name, None, default).default_value
+        if type_name is None:
+            type_name = None if value is _NO_LITERAL else _type_of(value)
+        optional = optional or value is None
+        found[name] = Parameter(name, type_name, default, str(info.get("help") or ""), optional)
+    return found
+
+
+def parse_cli_value(text: str) -> Any:
+    """Parse a ``-p NAME VALUE`` value the way papermill's ``-p`` does.
+
+    ``True``/``False``/``None`` become those constants, integers and floats become numbers, and
+    anything else stays a string.
+    """
+    if text in ("True", "False"):
+        return text == "True"
+    if text == "None":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a mapping with the same key twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_parameter_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read parameters from a YAML file (a mapping of names to values).
+
+    Raises:
+        PipelineError: The file is missing, is not valid YAML (a key given twice included)
+            or is not a mapping.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PipelineError(f"cannot read parameter file {path}: {exc.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())
+        raise PipelineError(f"parameter file {path} is not valid YAML: {detail}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise PipelineError(f"parameter file {path} must be a mapping of names to values")
+    return data
+
+
+def check_path_parameters(root: Path, notebook: str, parameters: Mapping[str, Any]) -> None:
+    """Refuse a path parameter (:data:`PATH_PARAMETERS`) that leaves the project.
+
+    Args:
+        root: The project root, which such paths are relative to.
+        notebook: The notebook's name, for messages.
+        parameters: The non-default parameters.
+
+    Raises:
+        ParameterError: The path is absolute, resolves outside ``root`` or is not a file;
+            the message names the parameter and the path.
+    """
+    for name in PATH_PARAMETERS:
+        value = parameters.get(name)
+        if not value:
+            continue
+        where = f"{notebook}: parameter {name!r} ({value!r})"
+        if Path(value).is_absolute():
+            raise ParameterError(f"{where} must be relative to the project root {root}")
+        target = (root / value).resolve()
+        if not target.is_relative_to(root.resolve()):
+            raise ParameterError(f"{where} must lie inside the project root {root}")
+        if not target.is_file():
+            raise ParameterError(f"{where}: no such file in the project root {root}")
+
+
+def validate_parameters(
+    notebook: str, declared: Mapping[str, Parameter], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Check parameters against a notebook's declared ones and drop those equal to defaults.
+
+    Args:
+        notebook: The notebook's name, for messages.
+        declared: Its declared parameters (:func:`declared_parameters`).
+        given: The values requested.
+
+    Returns:
+        The non-default parameters, ints given for floats turned into floats.
+
+    Raises:
+        ParameterError: An undeclared name, or a value whose type differs from the default's.
+    """
+    effective: dict[str, Any] = {}
+    for name, value in given.items():
+        if name not in declared:
+            accepted = ", ".join(declared) or "none (no cell tagged 'parameters')"
+            raise ParameterError(
+                f"{notebook}: unknown parameter {name!r}; accepted parameters: {accepted}"
+            )
+        spec = declared[name]
+        expected = spec.type_name
+        if name in PIPELINE_PARAMETERS:
+            raise ParameterError(f"{notebook}: parameter {name!r} {PIPELINE_PARAMETERS[name]}")
+        if value is None and expected is not None and not spec.optional:
+            raise ParameterError(
+                f"{notebook}: parameter {name!r} expects {expected} (default {spec.default}), "
+                "got None; it is not declared optional"
+            )
+        if expected is not None and value is not None:
+            actual = _type_of(value)
+            if expected == "float" and actual == "int":
+                value = float(value)
+            elif actual != expected:
+                hint = (
+                    " (lists and mappings go in a -f YAML file)"
+                    if expected
+                    in (
+                        "list",
+                        "dict",
+                    )
+                    else ""
+                )
+                raise ParameterError(
+                    f"{notebook}: parameter {name!r} expects {expected} (default "
+                    f"{spec.default}), got {actual or type(value).__name__} {value!r}{hint}"
+                )
+        if isinstance(value, tuple):
+            value = list(value)
+        default = spec.default_value
+        if (
+            default is not _NO_LITERAL
+            and _type_of(default) == _type_of(value)
+            and (default == value)
+        ):
+            continue
+        effective[name] = value
+    return effective
+
+
+def canonical_json(value: Any) -> str:
+    """Serialise ``value`` as canonical JSON (sorted keys, no spaces, UTF-8 kept)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def parameters_digest(parameters: Mapping[str, Any], length: int = 12) -> str:
+    """Return the short SHA-256 of the canonical JSON of ``parameters`` (names a run folder)."""
+    return hashlib.sha256(canonical_json(dict(parameters)).encode("utf-8")).hexdigest()[:length]
+
+
+def run_dir(project: Project, notebook: Path, parameters: Mapping[str, Any]) -> Path:
+    """Return ``runs/<stem>-<hash>/``, the folder of a run with non-default parameters."""
+    return project.runs_dir / f"{notebook.stem}-{parameters_digest(parameters)}"
+
+
+
+
+
+
+def describe_notebooks(project: Project, notebooks: Sequence[Path] | None = None) -> str:
+    """Return a listing of notebooks with their declared parameters (type, default, help)."""
+    selected = list(notebooks) if notebooks is not None else discover_notebooks(project)
+    lines = []
+    for notebook in selected:
+        lines.append(project.rel(notebook))
+        declared = declared_parameters(notebook)
+        if not declared:
+            lines.append("    (no parameters)")
+        for spec in declared.values():
+            text = f"    {spec.name}: {spec.type_name or 'any'} = {spec.default}"
+            if spec.help:
+                text += f"  # {spec.help}"
+            lines.append(text)
+    return "\n".join(lines)

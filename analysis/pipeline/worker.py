@@ -1,0 +1,56 @@
+"""The worker process: ``python -m analysis.pipeline.worker <staging>/job.json``.
+
+Started by :mod:`analysis.pipeline.runner` in a session (process group) of its own, so that a
+terminal's Ctrl-C reaches only the parent, which then stops the workers itself. SIGTERM, SIGHUP
+and SIGINT make the worker interrupt its notebook, stop its kernel and exit with 128 + signal;
+the result of a finished notebook is left in ``<staging>/result.json``.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from analysis.pipeline.jobs import Job
+from analysis.pipeline.kernels import execute
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+class Stopped(BaseException):
+    """Raised in the worker when the parent (or anyone) asks it to stop."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    for other in STOP_SIGNALS:  # a second signal must not interrupt the clean-up
+        signal.signal(other, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Execute the job named in ``argv`` and save its result beside it.
+
+    Returns:
+        0 when a result was saved (the notebook may still have failed), 128 + signal when
+        stopped.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _stop)
+    try:
+        job = Job.load(Path(args[0]))
+        execute(job).save(Path(job.staging))
+    except Stopped as stopped:
+        return 128 + stopped.signum
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,212 @@
+"""Ratio of rate ratios: how far two categories moved apart between two periods.
+
+:func:`compare_trends` fits the log-linear Poisson model ``count ~ C(period) * C(category)``
+to a 2x2 table; its interaction is the log ratio of the two rate ratios, an effect size (it is
+below 1 also when both counts fall at different speeds, so it does not test opposite
+directions: :func:`analysis.stats.directional.intersection_union` does). Cross-checks: the
+likelihood-ratio (G) and Pearson chi-square tests of the same table.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+from scipy import stats
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+from analysis.stats.directional import check_dispersion
+from analysis.stats.estimates import Estimate, check_conf_level, check_count
+
+__all__ = ["compare_trends"]
+
+
+def _check_pair(value: object, name: str) -> tuple[str, str]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ValueError(f"{name} must be a sequence of 2 labels, got {value!r}")
+    if len(value) != 2:
+        raise ValueError(f"{name} must have length 2, got length {len(value)}: {value!r}")
+    first, second = (str(item) for item in value)
+    if first == second:
+        raise ValueError(f"{name} must hold two distinct labels, got {value!r}")
+    return first, second
+
+
+def _is_expected_fit_warning(message: warnings.WarningMessage) -> bool:
+    """Tell the warnings statsmodels is known to give for a saturated Poisson GLM.
+
+    * ``PerfectSeparationWarning``: the fitted values reproduce the counts exactly
+      (always for the saturated model; also for the additive model when the table
+      has no interaction at all).
+    * NumPy's ``RuntimeWarning`` "divide by zero / invalid value encountered in
+      scalar divide" from the IRLS step's WLS scale, ``ssr / df_resid`` with
+      ``df_resid == 0`` (unused: the Poisson scale is fixed at 1).
+    """
+    if issubclass(message.category, PerfectSeparationWarning):
+        return True
+    return (
+        issubclass(message.category, RuntimeWarning)
+        and "encountered in scalar divide" in str(message.message)
+        and "statsmodels" in Path(message.filename).parts
+    )
+
+
+def compare_trends(
+    count_a1: int,
+    count_a2: int,
+    count_b1: int,
+    count_b2: int,
+    *,
+    conf_level: float = 0.95,
+    labels: Sequence[str] = ("a", "b"),
+    periods: Sequence[str] = ("1", "2"),
+    dispersion: float = 1.0,
+) -> Estimate:
+    """Ratio of rate ratios: did category b change differently from category a?
+
+    Estimates ``(b2 / b1) / (a2 / a1)`` as the exponentiated interaction
+    coefficient of the log-linear Poisson GLM ``count ~ C(period) * C(category)``
+    (statsmodels formula API) fitted to the 2x2 table, with its Wald interval
+    and Wald p-value. The first label of ``labels``/``periods`` is the reference
+    level. The model is saturated (0 residual degrees of freedom); the warnings
+    statsmodels issues for that (division by zero in the scale, "perfect
+    separation") are caught and discarded; any other warning is passed on.
+
+    Cross-checks in ``extra``: the likelihood-ratio (G) test of no interaction
+    (saturated versus additive model, chi-square with 1 df) and Pearson's
+    chi-square test of the 2x2 table without continuity correction
+    (:func:`scipy.stats.chi2_contingency`).
+
+    Args:
+        count_a1: Category a, period 1 (e.g. prostitution victims, 2010).
+        count_a2: Category a, period 2.
+        count_b1: Category b, period 1 (e.g. pornography victims, 2010).
+        count_b2: Category b, period 2.
+        conf_level: Confidence level of the interval, in (0, 1).
+        labels: Names of categories a and b (two distinct labels).
+        periods: Names of periods 1 and 2 (two distinct labels).
+        dispersion: Quasi-Poisson scale ``phi >= 1``: the Wald standard error is multiplied
+            by ``sqrt(phi)`` and the interval and p-value recomputed from it (the G and
+            chi-square statistics in ``extra`` are divided by ``phi``).
+
+    Returns:
+        An :class:`~analysis.stats.estimates.Estimate` with metric
+        ``"ratio_of_rate_ratios"``; ``extra`` holds ``rate_ratio_a``,
+        ``rate_ratio_b``, ``log_estimate``, ``se_log_estimate``,
+        ``lr_statistic``, ``lr_p_value``, ``pearson_chi2`` and ``pearson_p_value``.
+
+    Raises:
+        ValueError: If a count is not a positive integer (a zero cell makes the
+            log-linear estimate infinite), ``labels``/``periods`` do not hold two
+            distinct labels, or the confidence level is outside (0, 1).
+        RuntimeError: If the model fit does not reproduce the closed-form estimate.
+
+    Example:
+        Child prostitution victims 741 -> 466, child pornography 614 -> 746
+        (2010 -> 2014):
+
+        >>> e = compare_trends(741, 466, 614, 746,
+        ...                    labels=("prostitution", "pornography"),
+        ...                    periods=("2010", "2014"))
+        >>> round(e.estimate, 3), round(e.ci_low, 3), round(e.ci_high, 3)
+        (1.932, 1.65, 2.262)
+    """
+    names = ("count_a1", "count_a2", "count_b1", "count_b2")
+    values = (count_a1, count_a2, count_b1, count_b2)
+    a1, a2, b1, b2 = (
+        check_count(value, name, positive=True) for value, name in zip(values, names, strict=True)
+    )
+    level = check_conf_level(conf_level)
+    label_a, label_b = _check_pair(labels, "labels")
+    period_1, period_2 = _check_pair(periods, "periods")
+    phi = check_dispersion(dispersion)
+
+    table = pd.DataFrame(
+        {
+            "count": [a1, a2, b1, b2],
+            "period": pd.Categorical(
+                [period_1, period_2, period_1, period_2], categories=[period_1, period_2]
+            ),
+            "category": pd.Categorical(
+                [label_a, label_a, label_b, label_b], categories=[label_a, label_b]
+            ),
+        }
+    )
+    family = sm.families.Poisson()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        saturated = smf.glm("count ~ C(period) * C(category)", data=table, family=family).fit()
+        additive = smf.glm("count ~ C(period) + C(category)", data=table, family=family).fit()
+        # Read everything needed while the expected warnings are still being caught.
+        names_sat = list(saturated.model.exog_names)
+        log_estimate = float(saturated.params.iloc[-1])
+        se_log = float(saturated.bse.iloc[-1])
+        wald_p = float(saturated.pvalues.iloc[-1])
+        ci_log = saturated.conf_int(alpha=1.0 - level).iloc[-1]
+        llf_saturated = float(saturated.llf)
+        llf_additive = float(additive.llf)
+    for message in caught:
+        if not _is_expected_fit_warning(message):
+            warnings.warn_explicit(
+                message.message, message.category, message.filename, message.lineno
+            )
+
+    closed_form = math.log((b2 * a1) / (b1 * a2))
+    if ":" not in names_sat[-1] or not math.isclose(
+        log_estimate, closed_form, rel_tol=1e-6, abs_tol=1e-8
+    ):
+        raise RuntimeError(
+            f"Poisson GLM interaction {names_sat[-1]!r} = {log_estimate!r} does not match "
+            f"the closed-form log ratio of rate ratios {closed_form!r}"
+        )
+
+    lr_statistic = max(2.0 * (llf_saturated - llf_additive), 0.0) / phi
+    lr_p_value = float(stats.chi2.sf(lr_statistic, df=1))
+    pearson = stats.chi2_contingency([[a1, a2], [b1, b2]], correction=False)
+    pearson_chi2 = float(pearson.statistic) / phi
+    if phi != 1.0:
+        se_log *= math.sqrt(phi)
+        z = stats.norm.ppf(0.5 + level / 2)
+        ci_log = pd.Series([log_estimate - z * se_log, log_estimate + z * se_log])
+        wald_p = float(2.0 * stats.norm.sf(abs(log_estimate) / se_log))
+
+    return Estimate(
+        metric="ratio_of_rate_ratios",
+        estimate=math.exp(log_estimate),
+        ci_low=math.exp(float(ci_log.iloc[0])),
+        ci_high=math.exp(float(ci_log.iloc[1])),
+        conf_level=level,
+        p_value=wald_p,
+        method=(
+            f"Ratio of rate ratios ({label_b} vs {label_a}, {period_2} vs {period_1}): "
+            "exponentiated interaction of the Poisson GLM count ~ C(period) * C(category) "
+            "(statsmodels, log link); Wald CI and Wald test"
+            + (f", SE scaled by sqrt(dispersion = {phi:g})" if phi != 1.0 else "")
+        ),
+        inputs={
+            "count_a1": a1,
+            "count_a2": a2,
+            "count_b1": b1,
+            "count_b2": b2,
+            "label_a": label_a,
+            "label_b": label_b,
+            "period_1": period_1,
+            "period_2": period_2,
+        },
+        extra={
+            "rate_ratio_a": a2 / a1,
+            "rate_ratio_b": b2 / b1,
+            "log_estimate": log_estimate,
+            "se_log_estimate": se_log,
+            "lr_statistic": lr_statistic,
+            "lr_p_value": lr_p_value,
+            "pearson_chi2": pearson_chi2,
+            "pearson_p_value": float(stats.chi2.sf(pearson_chi2, df=1)),
+            "dispersion": phi,
+        },
+    )

@@ -1,0 +1,330 @@
+"""Fault injection: `run` stopped by signals at several moments, and a failure while saving.
+
+Each case runs ``python -m analysis run`` on a copy of a small throwaway project (a git repo
+with committed outputs, two pure-Python notebooks that can be told to wait), injects the fault,
+then checks: the exit status, that no process of the run is alive (every process started by a
+run carries a unique environment variable, looked up in ``/proc``), that no staging folder or
+kernel connection file is left, and that ``git status`` of the outputs is clean.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis import pipeline
+from analysis.io import sha256_file
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc"),
+]
+
+PACKAGE = Path(pipeline.__file__).resolve().parent.parent
+PARAMETERS = (
+    'output_dir: str = ""  # pipeline-owned\n'
+    'data_path: str = ""  # a file of the project\n'
+    'label: str = "x"  # a label'
+)
+BODY = (
+    "import os, pathlib, time\n"
+    "from analysis import paths\n"
+    "out = paths.output_dir(output_dir)\n"
+    'marks = os.environ.get("FAULT_MARKS")\n'
+    "if marks:\n"
+    '    pathlib.Path(marks, "{stem}.started").touch()\n'
+    '(out / "{stem}-a.csv").write_text("n\\n1\\n")\n'
+    '(out / "{stem}-b.csv").write_text("n\\n2\\n")\n'
+    'time.sleep(float(os.environ.get("FAULT_SLEEP_{key}", "0")))'
+)
+STEMS = {"01-quick": "01", "02-slow": "02"}
+#: Seconds within which a stopped run must have exited (generous: a shared 2-core machine).
+STOP_WITHIN = 12.0
+
+
+def write_notebook(path: Path, stem: str, key: str) -> None:
+    """Write one of the two notebooks of the throwaway project."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell(PARAMETERS)
+    params.metadata.tags = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(BODY.format(stem=stem, key=key))]
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"c{index}"
+    nbformat.write(nb, path)
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in ``root`` and return its output."""
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def run_env(root: Path, run_id: str, **extra: str) -> dict[str, str]:
+    """The environment of a run: the copy's package first, a run id, markers, no staging."""
+    env = dict(os.environ, PYTHONPATH=str(root), FAULT_RUN_ID=run_id, **extra)
+    env["FAULT_MARKS"] = str(root / "marks")
+    env["JUPYTER_RUNTIME_DIR"] = str(root / "jupyter-runtime")
+    env.pop("COMPENDIUM_OUTPUT_DIR", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A throwaway project with committed outputs."""
+    root = tmp_path_factory.mktemp("faults") / "project"
+    (root / "analysis").mkdir(parents=True)
+    for name in ("__init__.py", "__main__.py", "paths.py", "io.py", "cli.py"):
+        shutil.copy(PACKAGE / name, root / "analysis" / name)
+    for layer in ("pipeline", "dataset"):
+        shutil.copytree(PACKAGE / layer, root / "analysis" / layer,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "requirements.lock").write_text("nbformat\n")
+    (root / "data" / "processed").mkdir(parents=True)
+    (root / "data" / "processed" / "table.csv").write_text("year,n\n2010,614\n")
+    (root / "notebooks").mkdir()
+    for stem, key in STEMS.items():
+        write_notebook(root / "notebooks" / f"{stem}.ipynb", stem, key)
+    (root / ".gitignore").write_text("runs/\nmarks/\njupyter-runtime/\n__pycache__/\n")
+    env = run_env(root, "setup")
+    (root / "marks").mkdir()
+    (root / "jupyter-runtime").mkdir()
+    done = subprocess.run([sys.executable, "-m", "analysis", "run"], cwd=root, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "outputs")
+    shutil.rmtree(root / "marks")
+    shutil.rmtree(root / "jupyter-runtime")
+    return root
+
+
+@pytest.fixture
+def project(base: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the throwaway project for one case."""
+    root = tmp_path / "project"
+    shutil.copytree(base, root, symlinks=True)
+    (root / "marks").mkdir()
+    (root / "jupyter-runtime").mkdir()
+    return root
+
+
+@dataclass
+class Run:
+    """A `run` started in its own session (so the test can signal its whole group)."""
+
+    root: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+    run_id: str
+
+    def output(self) -> str:
+        """What the run printed so far (stdout and stderr)."""
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for(self, condition, what: str, timeout: float = 60.0) -> None:
+        """Poll ``condition()`` until true; fail naming ``what`` if the run ended first."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert self.process.poll() is None, f"run ended before {what}:\n{self.output()}"
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.05)
+
+    def started(self, stem: str) -> bool:
+        """Whether notebook ``stem`` has begun executing its cells."""
+        return (self.root / "marks" / f"{stem}.started").exists()
+
+    def signal(self, signum: int, target: str) -> None:
+        """Send ``signum`` to the parent alone or to its whole process group."""
+        if target == "group":
+            os.killpg(self.process.pid, signum)
+        else:
+            self.process.send_signal(signum)
+
+    def finish(self, timeout: float = STOP_WITHIN) -> tuple[int, float]:
+        """Wait for the run to exit; return its status and how long that took."""
+        began = time.monotonic()
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            pytest.fail(f"run did not exit within {timeout} s:\n{self.output()}")
+        return code, time.monotonic() - began
+
+
+def start(root: Path, *args: str, command: list[str] | None = None, **extra: str) -> Run:
+    """Start ``python -m analysis run ARGS`` (or ``command``) in ``root``."""
+    run_id = uuid.uuid4().hex
+    log = root / "marks" / "run.log"
+    argv = command or [sys.executable, "-m", "analysis", "run", *args]
+    with open(log, "wb") as handle:
+        process = subprocess.Popen(argv, cwd=root, env=run_env(root, run_id, **extra),
+                                   stdout=handle, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    return Run(root, process, log, run_id)
+
+
+def processes_of(run_id: str) -> list[int]:
+    """Pids of live processes whose environment carries ``FAULT_RUN_ID=run_id``."""
+    needle = f"FAULT_RUN_ID={run_id}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if needle in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def assert_clean(run: Run, outputs_clean: bool = True) -> None:
+    """No process of the run alive, no staging or connection file, outputs as committed."""
+    deadline = time.monotonic() + 3.0
+    while processes_of(run.run_id) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_of(run.run_id) == [], "processes of the run are still alive"
+    assert not (run.root / "runs" / ".staging").exists()
+    assert list((run.root / "jupyter-runtime").iterdir()) == []
+    if outputs_clean:
+        assert git(run.root, "status", "--porcelain", "--", "figures", "notebooks") == ""
+
+
+def fifo_has_reader(path: Path) -> bool:
+    """Whether someone has opened the FIFO ``path`` for reading (the run reached it)."""
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ENXIO:
+            return False
+        raise
+    os.close(handle)
+    return True
+
+
+EXPECTED = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+
+
+@pytest.mark.parametrize(
+    ("signum", "target"), [(signal.SIGINT, "group"), (signal.SIGTERM, "parent")]
+)
+def test_signal_before_the_first_kernel(project, signum, target):
+    """Stopped while reading its parameter file (a FIFO that never delivers): no kernel ran."""
+    fifo = project / "marks" / "parameters.yaml"
+    os.mkfifo(fifo)
+    run = start(project, "--force", "-f", str(fifo))
+    run.wait_for(lambda: fifo_has_reader(fifo), "the parameter file is opened")
+    run.signal(signum, target)
+    code, seconds = run.finish()
+    assert code == EXPECTED[signum], run.output()
+    assert not any(run.started(stem) for stem in STEMS)
+    assert_clean(run)
+
+
+@pytest.mark.parametrize(
+    ("signum", "target"),
+    [
+        (signal.SIGINT, "group"),
+        (signal.SIGINT, "parent"),
+        (signal.SIGTERM, "parent"),
+        (signal.SIGHUP, "group"),
+    ],
+)
+def test_signal_mid_notebook(project, signum, target):
+    """Stopped while both notebooks run: exit 128+signal within seconds, nothing left."""
+    run = start(project, "--force", FAULT_SLEEP_01="60", FAULT_SLEEP_02="60")
+    run.wait_for(lambda: run.started("01-quick") and run.started("02-slow"), "both notebooks run")
+    run.signal(signum, target)
+    code, seconds = run.finish()
+    assert code == EXPECTED[signum], run.output()
+    assert seconds < STOP_WITHIN
+    assert run.output().count("error:") == 1
+    assert_clean(run)
+
+
+@pytest.mark.parametrize(
+    ("signum", "target"), [(signal.SIGINT, "parent"), (signal.SIGTERM, "group")]
+)
+def test_signal_between_notebooks(project, signum, target):
+    """Stopped just after the first notebook finished while the second runs (issue 10, 1)."""
+    run = start(project, "--force", "--jobs", "2", FAULT_SLEEP_02="60")
+    run.wait_for(lambda: "done  01-quick" in run.output(), "the first notebook is done")
+    run.signal(signum, target)
+    code, seconds = run.finish()
+    assert code == EXPECTED[signum], run.output()
+    assert_clean(run)  # 01's committed outputs are byte-identical, 02's untouched
+
+
+SIGNAL_WHILE_SAVING = """
+import os, signal, sys, types
+from analysis import cli
+from analysis.pipeline import commit
+
+def replace(source, target):
+    if not fired:
+        fired.append(True)
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives in the middle of a group of moves
+    os.replace(source, target)
+
+fired = []
+commit.os = types.SimpleNamespace(replace=replace)
+sys.exit(cli.main(["run", "--force", "--jobs", "1", "01-quick"]))
+"""
+
+
+def test_signal_while_saving(project):
+    """SIGTERM during the moves: the group completes, then the run stops with 143."""
+    run = start(project, command=[sys.executable, "-c", SIGNAL_WHILE_SAVING])
+    code, _ = run.finish(timeout=60)
+    assert code == 143, run.output()
+    manifest = pipeline.load_manifest(project / "figures" / "MANIFEST.json")
+    for rel, digest in manifest.notebooks["01-quick"].outputs.items():
+        assert sha256_file(project / rel) == digest
+    assert_clean(run)
+
+
+def test_failure_while_saving(project):
+    """figures/ replaced by a file: exit 1 and one error line, no hang, nothing left."""
+    shutil.rmtree(project / "figures")
+    (project / "figures").write_text("not a folder\n")
+    run = start(project, "--force")
+    code, _ = run.finish(timeout=60)
+    assert code == 1, run.output()
+    errors = [line for line in run.output().splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "cannot save" in errors[0], run.output()
+    assert "Traceback" not in run.output()
+    assert_clean(run, outputs_clean=False)
+    assert git(project, "status", "--porcelain", "--", "notebooks") == ""
+
+
+BACKGROUND = """
+{job_control}
+"$@" &
+pid=$!
+until [ -e marks/01-quick.started ]; do sleep 0.05; done
+kill -INT $pid
+wait $pid
+"""
+
+
+@pytest.mark.parametrize(("job_control", "expected"), [("set -m", 130), ("", 0)])
+def test_sigint_to_a_background_job(project, job_control, expected):
+    """`run &` in a script: SIGINT stops it with job control on; without, it is ignored."""
+    script = BACKGROUND.format(job_control=job_control)
+    command = ["bash", "-c", script, "bash", sys.executable, "-m", "analysis", "run", "--force"]
+    run = start(project, command=command, FAULT_SLEEP_01="1")
+    code, _ = run.finish(timeout=60)
+    assert code == expected, run.output()
+    assert_clean(run)
