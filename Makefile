@@ -3,7 +3,7 @@
 #   make figures   extract the data set and run every notebook (incremental)
 #   make test      the whole test suite, notebooks included (nbval)
 #   make verify    re-run everything in a scratch copy and compare every output
-#   make report    build the report
+#   make report    build the site (Sphinx + MyST-NB) into build/site/
 #   make lab       JupyterLab, in its own environment (.venv-lab; as root too)
 #   make lock      regenerate the hash-locked requirement files from pyproject.toml
 #   make lint      ruff
@@ -33,6 +33,7 @@ UV := $(UV_DIR)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 # `jupyter lab` refuses to run as root unless told to.
 LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+AXE := node_modules/axe-core/axe.min.js
 
 # In parallel (pytest-xdist, one worker per core): --dist loadfile keeps each file, and so each
 # notebook's cells, on one worker; conftest.py puts the files with slow tests first and
@@ -75,7 +76,7 @@ lock: | $(UV)
 figures: $(STAMP)
 	$(PY) -m analysis extract && $(PY) -m analysis run $(RUN_ARGS)
 
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 verify: $(STAMP)
@@ -84,6 +85,11 @@ verify: $(STAMP)
 report: $(STAMP)
 	$(PY) -m analysis report
 
+# axe-core (accessibility audit injected by the browser test), pinned in package-lock.json.
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
@@ -91,7 +97,7 @@ lab: $(LAB_STAMP)
 	$(LAB_VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ROOT_FLAG) $(LAB_ARGS)
 
 clean:
-	rm -rf runs build .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf runs build node_modules .pytest_cache .ruff_cache .hypothesis test-artifacts
 	find . -path ./.venv -prune -o -path ./.venv-lab -prune -o -path ./.uv -prune -o -path ./.git -prune \
 		-o -type d \( -name __pycache__ -o -name .ipynb_checkpoints \) -print0 \
 		| xargs -0 rm -rf

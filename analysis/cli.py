@@ -6,7 +6,7 @@ Commands:
     run       Execute notebooks with papermill (incremental, parallel, deterministic).
     list      Show the notebooks and their declared parameters.
     verify    Re-run everything in a scratch copy and compare every output byte for byte.
-    report    Build the static HTML report in build/site (``analysis.site.main``).
+    report    Build the site (Sphinx + MyST-NB) in build/site (``analysis.site.main``).
 
 Exit status: 0 success; 1 a notebook failed, outputs could not be saved, outputs differ
 (``verify``) or the data is inconsistent (``extract``, the provenance check of ``run``); 2 a
@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--keep", action="store_true", help="keep the scratch copy")
 
     report = commands.add_parser(
-        "report", help="build the static HTML report in build/site (analysis.site)", add_help=False
+        "report", help="build the site in build/site (analysis.site)", add_help=False
     )
     report.add_argument("args", nargs=argparse.REMAINDER)
     return parser

@@ -52,16 +52,20 @@ LOCK_FILES: tuple[Path, ...] = (LOCK_FILE,)
 
 #: The package's folder.
 PACKAGE_DIR: Path = ROOT / "analysis"
-#: The code a notebook uses besides its own cells (an input of every notebook): the dataset,
-#: statistics and charts layers, the claims table and the two leaves. The pipeline, the command
-#: line and the site are not notebook inputs: editing them does not make a figure stale.
+#: The code and specs a notebook uses besides its own cells (inputs of every notebook): the
+#: dataset, statistics and charts layers, the claims table and its spec (notebook 06 reads
+#: ``data/claims.yaml``; the claims' ``report_text`` is checked against the raw report), and
+#: the two leaves. The pipeline, the command line and the site are not notebook inputs:
+#: editing them does not make a figure stale.
 NOTEBOOK_CODE: tuple[Path, ...] = (
     PACKAGE_DIR / "dataset",
     PACKAGE_DIR / "stats",
     PACKAGE_DIR / "charts",
-    PACKAGE_DIR / "claims.py",
+    PACKAGE_DIR / "claims",
     PACKAGE_DIR / "paths.py",
     PACKAGE_DIR / "io.py",
+    CLAIMS_SPEC,
+    RAW_REPORT,
 )
 
 #: Environment variable through which the pipeline redirects a notebook's outputs

@@ -56,9 +56,10 @@ def files_digest(root: Path, files: Iterable[Path]) -> str | None:
 CODE_GROUP = "code"
 
 
-def _python_files(location: Path) -> list[Path]:
+def _code_files(location: Path) -> list[Path]:
+    """Return a named file as it is, or the ``.py`` files below a folder."""
     if location.is_file():
-        return [location] if location.suffix == ".py" else []
+        return [location]
     if not location.is_dir():
         return []
     return [p for p in location.rglob("*.py") if p.is_file() and "__pycache__" not in p.parts]
@@ -70,10 +71,11 @@ def shared_input_digests(project: Project) -> dict[str, str | None]:
     Returns:
         ``{"code": ..., "data/processed/": ..., "requirements.lock": ...,
         "matplotlibrc": ...}`` (one key per lock file); a group without files has ``None``.
-        ``code`` covers the ``.py`` files of :attr:`Project.code` only: editing the pipeline,
-        the command line or the site does not make a notebook stale.
+        ``code`` covers the files named in :attr:`Project.code` and the ``.py`` files of its
+        folders only: editing the pipeline, the command line or the site does not make a
+        notebook stale.
     """
-    code = [f for location in project.code for f in _python_files(location)]
+    code = [f for location in project.code for f in _code_files(location)]
     processed = [
         p
         for p in (project.processed_dir.rglob("*") if project.processed_dir.is_dir() else [])

@@ -315,6 +315,16 @@ def test_change_in_notebook_code_reruns(project):
     assert pipeline.run_notebooks(project, log=lambda line: None).count("skipped") == 2
 
 
+def test_change_in_claims_spec_reruns(project):
+    """The claims spec is read by a notebook, so editing it makes every notebook stale."""
+    up_to_date(project)
+    spec = project.root / "data" / "claims.yaml"
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text("claims: []  # edited by a test\n", encoding="utf-8")
+    summary = pipeline.run_notebooks(project, log=lambda line: None)
+    assert summary.count("ran") == 2
+
+
 def test_change_in_cli_or_pipeline_does_not_rerun(project):
     """The command line and the pipeline are not notebook inputs: editing them skips all."""
     up_to_date(project)

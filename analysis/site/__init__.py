@@ -1,0 +1,13 @@
+"""The compendium's site: Sphinx + MyST-NB pages, data pages and the report viewer.
+
+- :mod:`analysis.site.build` stages the Sphinx sources and builds ``build/site/``;
+- :mod:`analysis.site.sphinxext` is the Sphinx extension (directives of the data pages and
+  the viewer);
+- :mod:`analysis.site.viewer` cuts the report's text into marked pieces;
+- :mod:`analysis.site.pages` writes the HTML of the data tables, claims and gallery;
+- :mod:`analysis.site.figures` finds which notebook cell draws which figure, and its alt text.
+"""
+
+from analysis.site.build import build_site, main
+
+__all__ = ["build_site", "main"]
