@@ -10,7 +10,9 @@ the same.
 
 Notebook items are marked ``slow`` here (they execute a kernel and cannot carry a marker),
 and the files with slow or browser tests are scheduled first so that, with
-``--dist loadfile``, the long files start at once instead of being left for last.
+``--dist loadfile``, the long files start at once instead of being left for last. Under
+``--dist loadfile`` the files of a folder whose tests share a session fixture (the site,
+built once) go to one worker together, so the fixture is built once, not once per worker.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from xdist.scheduler import LoadFileScheduling
 
 from analysis import paths
 
@@ -62,3 +65,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     long_files = {str(item.path) for item in items
                   if any(item.get_closest_marker(name) for name in LONG_MARKERS)}
     items.sort(key=lambda item: str(item.path) not in long_files)  # stable: order kept within
+
+
+#: Folders whose test files share session fixtures (tests/site/: the built site).
+SHARED_FOLDERS: tuple[str, ...] = ("tests/site/",)
+
+
+class FileOrFolderScheduling(LoadFileScheduling):
+    """``--dist loadfile``, except that a folder of SHARED_FOLDERS is one unit of work."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = super()._split_scope(nodeid)
+        return next((folder for folder in SHARED_FOLDERS if path.startswith(folder)), path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Use :class:`FileOrFolderScheduling` for ``--dist loadfile``; other modes as they are."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    return FileOrFolderScheduling(config, log)

@@ -85,3 +85,14 @@ def test_notebooks_are_slow_and_long_files_go_first() -> None:
         ("notebooks/01-dataset.ipynb", "slow"), ("notebooks/01-dataset.ipynb", "slow"),
         ("tests/stats/test_rates.py", None), ("tests/test_claims.py", None),
     ]
+
+
+def test_a_shared_folder_is_one_unit_of_work() -> None:
+    """Under loadfile, tests/site/ files form one scope; other files stay one scope each."""
+    conftest = _root_conftest()
+    scheduler = conftest.FileOrFolderScheduling.__new__(conftest.FileOrFolderScheduling)
+    scopes = [scheduler._split_scope(nodeid) for nodeid in (
+        "tests/site/test_site.py::test_a", "tests/site/test_site_browser.py::test_b",
+        "tests/test_cli.py::test_c", "notebooks/01-dataset.ipynb::Cell 0")]
+    assert scopes == ["tests/site/", "tests/site/", "tests/test_cli.py",
+                      "notebooks/01-dataset.ipynb"]
