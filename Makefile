@@ -35,7 +35,11 @@ export UV_PYTHON_DOWNLOADS := never
 LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 AXE := node_modules/axe-core/axe.min.js
 
-PYTEST_ARGS = tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+# In parallel (pytest-xdist, one worker per core): --dist loadfile keeps each file, and so each
+# notebook's cells, on one worker; conftest.py puts the files with slow tests first and
+# --no-loadscope-reorder keeps that order (xdist would otherwise sort files by test count).
+PYTEST_ARGS = tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	-n auto --dist loadfile --no-loadscope-reorder
 RUN_ARGS ?=
 # Extra options for `jupyter lab` (tests/test_lab.py passes port, token and --no-browser).
 LAB_ARGS ?=

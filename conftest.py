@@ -2,9 +2,17 @@
 
 When nbval re-executes the committed notebooks, their figures must not overwrite the
 canonical files in figures/: the kernel inherits this process's environment, so the
-notebooks' output folder is redirected to a temporary folder for the session (see
-analysis.paths.output_dir). nbval still compares every text, HTML and SVG output, so the
-figures' SVG content is checked all the same.
+notebooks' output folder is redirected to a temporary folder (see
+analysis.paths.output_dir). Under pytest-xdist every worker is its own process and makes its
+own folder, named after the worker, so two notebooks running at once never share one. nbval
+still compares every text, HTML and SVG output, so the figures' SVG content is checked all
+the same.
+
+Notebook items are marked ``slow`` here (they execute a kernel and cannot carry a marker),
+and the files with slow or browser tests are scheduled first so that, with
+``--dist loadfile``, the long files start at once instead of being left for last. Under
+``--dist loadfile`` the files of a folder whose tests share a session fixture (the site,
+built once) go to one worker together, so the fixture is built once, not once per worker.
 """
 
 from __future__ import annotations
@@ -12,23 +20,68 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
+from xdist.scheduler import LoadFileScheduling
 
 from analysis import paths
 
-_STAGING: list[str] = []
+_FOLDER = pytest.StashKey[str]()
+
+
+def _nbval_active(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "nbval", False)
+                or getattr(config.option, "nbval_lax", False))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Point notebook outputs at a temporary folder when nbval is active."""
-    if getattr(config.option, "nbval", False) or getattr(config.option, "nbval_lax", False):
-        folder = tempfile.mkdtemp(prefix="nbval-figures-")
-        _STAGING.append(folder)
-        os.environ[paths.OUTPUT_DIR_ENV] = folder
+    """Point notebook outputs at a temporary folder of this process when nbval is active."""
+    if not _nbval_active(config):
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    folder = tempfile.mkdtemp(prefix=f"nbval-figures-{worker}-")
+    config.stash[_FOLDER] = folder
+    os.environ[paths.OUTPUT_DIR_ENV] = folder
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Remove the temporary output folder."""
-    for folder in _STAGING:
+    """Remove this process's temporary output folder."""
+    folder = config.stash.get(_FOLDER, None)
+    if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(paths.OUTPUT_DIR_ENV, None)
+
+
+#: Markers of long tests: files holding one are run first.
+LONG_MARKERS = ("slow", "browser")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark notebook items ``slow``; run files with long items first, in a stable order."""
+    for item in items:
+        if Path(str(item.path)).suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
+    long_files = {str(item.path) for item in items
+                  if any(item.get_closest_marker(name) for name in LONG_MARKERS)}
+    items.sort(key=lambda item: str(item.path) not in long_files)  # stable: order kept within
+
+
+#: Folders whose test files share session fixtures (tests/site/: the built site).
+SHARED_FOLDERS: tuple[str, ...] = ("tests/site/",)
+
+
+class FileOrFolderScheduling(LoadFileScheduling):
+    """``--dist loadfile``, except that a folder of SHARED_FOLDERS is one unit of work."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = super()._split_scope(nodeid)
+        return next((folder for folder in SHARED_FOLDERS if path.startswith(folder)), path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Use :class:`FileOrFolderScheduling` for ``--dist loadfile``; other modes as they are."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    return FileOrFolderScheduling(config, log)

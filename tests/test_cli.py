@@ -16,6 +16,9 @@ import pytest
 from analysis import cli, pipeline
 from analysis.dataset.source import ChecksumMismatchError
 
+#: The module's `project` fixture runs a notebook in a kernel, and almost every test uses it.
+pytestmark = pytest.mark.slow
+
 PACKAGE = Path(pipeline.__file__).resolve().parent.parent
 
 NOTEBOOK = [

@@ -2,6 +2,12 @@
 
 Each function takes a tidy frame, draws one chart in the compendium's theme and returns the
 figure; :func:`analysis.charts.theme.save_figure` then writes it with its data.
+
+Charts of tidy frames with groups use seaborn on the theme's axes: :func:`grouped_bars`
+(``seaborn.barplot``, one colour per group, dodged) and :func:`interval_plot`
+(``seaborn.pointplot``, one colour per category). The other two stay in matplotlib, where
+seaborn adds nothing: :func:`horizontal_bars` is one series with a colour per row, and
+:func:`stacked_share` is a single 100 % bar (seaborn's bar plots do not stack).
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
@@ -33,9 +42,12 @@ def grouped_bars(
 ) -> Figure:
     """Vertical bars of ``value`` by ``x`` (categories) and ``group`` (side by side).
 
+    Drawn with ``seaborn.barplot`` (no statistic: one row is one bar); intervals given in
+    the data are added as error bars at the bars' centres.
+
     Args:
         data: Tidy frame with columns ``x``, ``group``, ``value`` (and optional interval
-            columns ``lower``/``upper`` drawn as error bars).
+            columns ``lower``/``upper`` drawn as error bars), one row per bar.
         x: Column on the horizontal axis (e.g. offence).
         group: Column distinguishing the bars of one category (e.g. year).
         value: Column of bar heights.
@@ -48,31 +60,71 @@ def grouped_bars(
 
     Returns:
         The figure.
+
+    Raises:
+        ValueError: Two rows for the same ``x`` and ``group`` (a bar would hide one).
     """
     apply_theme()
-    categories = list(dict.fromkeys(data[x]))
-    groups = list(dict.fromkeys(data[group]))
-    width = 0.8 / len(groups)
+    frame = data.assign(**{group: data[group].astype(str)})  # years are categories here
+    _require_unique(frame, [x, group], "grouped_bars")
+    categories = list(dict.fromkeys(frame[x]))
+    groups = list(dict.fromkeys(frame[group]))
     fig, ax = plt.subplots()
-    positions = np.arange(len(categories))
-    for index, name in enumerate(groups):
-        part = data[data[group] == name].set_index(x).reindex(categories)
-        offsets = positions - 0.4 + width * (index + 0.5)
-        errors = None
-        if lower and upper:
-            errors = np.vstack([part[value] - part[lower], part[upper] - part[value]])
-        bars = ax.bar(offsets, part[value], width * 0.92, label=str(name),
-                      color=PALETTE[index % len(PALETTE)], yerr=errors, capsize=3,
-                      error_kw={"elinewidth": 1, "ecolor": "#333333"})
-        ax.bar_label(bars, labels=[f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
-                                   for v in part[value]], padding=2, fontsize=9)
-    ax.set_xticks(positions, [str(c) for c in categories])
+    sns.barplot(frame, x=x, y=value, hue=group, order=categories, hue_order=groups,
+                palette=_colours(groups), saturation=1, errorbar=None, width=0.8, gap=0.08,
+                ax=ax)
+    rows = frame.set_index([x, group])
+    bar_containers = list(ax.containers)  # one per group; error bars add more below
+    for container, name in zip(bar_containers, groups, strict=True):
+        _label_and_whisker(ax, container, rows, categories, name, value, (lower, upper))
+    ax.set_xlabel(x.replace("_", " ").capitalize())
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(title=group.replace("_", " "), ncols=len(groups), loc="upper right")
+    sns.move_legend(ax, "upper right", title=group.replace("_", " "), ncols=len(groups))
     ax.margins(y=0.35)
     source_note(fig, source, note)
     return fig
+
+
+def _colours(names: Sequence[object]) -> dict[object, str]:
+    """The theme's palette assigned to ``names`` in order (repeating if there are more)."""
+    return {name: PALETTE[index % len(PALETTE)] for index, name in enumerate(names)}
+
+
+def _require_unique(data: pd.DataFrame, columns: list[str], chart: str) -> None:
+    """Refuse a frame with two rows for one mark (seaborn would aggregate them silently)."""
+    duplicated = data[data.duplicated(columns, keep=False)]
+    if not duplicated.empty:
+        first = duplicated.iloc[0][columns].to_dict()
+        raise ValueError(f"{chart} needs one row per {' and '.join(columns)}; "
+                         f"{len(duplicated)} rows share a key, e.g. {first}")
+
+
+def _label_and_whisker(
+    ax: Axes,
+    container: BarContainer,
+    rows: pd.DataFrame,
+    categories: list[object],
+    group: str,
+    value: str,
+    interval: tuple[str | None, str | None],
+) -> None:
+    """Write each bar's value above it and draw its interval from the data, if given.
+
+    A bar's category is read from its position (seaborn puts category ``i`` at ``x = i``),
+    so a category without a bar in this group shifts nothing.
+    """
+    centres = [patch.get_x() + patch.get_width() / 2 for patch in container]
+    keys = [(categories[round(centre)], group) for centre in centres]
+    heights = rows.loc[keys, value].astype(float).to_numpy()
+    ax.bar_label(container, labels=[f"{v:,.0f}" if v.is_integer() else f"{v:,.1f}"
+                                    for v in heights], padding=2, fontsize=9)
+    lower, upper = interval
+    if lower and upper:
+        low = rows.loc[keys, lower].astype(float).to_numpy()
+        high = rows.loc[keys, upper].astype(float).to_numpy()
+        ax.errorbar(centres, heights, yerr=np.vstack([heights - low, high - heights]),
+                    fmt="none", ecolor="#333333", elinewidth=1, capsize=3)
 
 
 def horizontal_bars(
@@ -137,8 +189,15 @@ def interval_plot(
 ) -> Figure:
     """Point estimates with confidence intervals, one row per estimate (a forest plot).
 
+    Drawn with ``seaborn.pointplot``. Seaborn computes a point and an interval from
+    observations, so each row is given to it as its three values (``ci_low``, ``estimate``,
+    ``ci_high``) with the median as the point and the full range (``("pi", 100)``) as the
+    interval: for ``ci_low <= estimate <= ci_high`` these are exactly the row's estimate and
+    interval, which the function checks first.
+
     Args:
-        data: Frame with ``label``, ``estimate``, ``ci_low``, ``ci_high`` columns.
+        data: Frame with ``label``, ``estimate``, ``ci_low``, ``ci_high`` columns, one row
+            per label; rows are drawn top to bottom in the frame's order.
         label: Column of row labels.
         title: Chart title.
         xlabel: Axis label (what the estimate is, with its unit).
@@ -152,41 +211,57 @@ def interval_plot(
 
     Returns:
         The figure.
+
+    Raises:
+        ValueError: A label on two rows, or an estimate outside its interval.
     """
     apply_theme()
+    frame = _as_three_rows(data, label, colour_by)
+    categories = list(dict.fromkeys(frame[colour_by])) if colour_by else []
     height = max(2.4, 0.5 * len(data) + 1.3)
     fig, ax = plt.subplots(figsize=(7.5, height))
-    positions = np.arange(len(data))[::-1]
-    categories = list(dict.fromkeys(data[colour_by])) if colour_by else [None]
-    for index, category in enumerate(categories):
-        mask = (data[colour_by] == category).to_numpy() if colour_by else np.ones(len(data),
-                                                                                  bool)
-        part = data[mask]
-        ax.errorbar(
-            part["estimate"], positions[mask],
-            xerr=np.vstack([part["estimate"] - part["ci_low"],
-                            part["ci_high"] - part["estimate"]]),
-            fmt="o", color=PALETTE[index % len(PALETTE)], ecolor=PALETTE[index % len(PALETTE)],
-            capsize=3, label=str(category) if colour_by else None,
-        )
+    sns.pointplot(frame, x="value", y=label, order=list(dict.fromkeys(frame[label])),
+                  hue=colour_by, hue_order=categories or None,
+                  palette=_colours(categories) if colour_by else None,
+                  color=None if colour_by else PALETTE[0], estimator="median",
+                  errorbar=("pi", 100), linestyle="none", marker="o", markersize=6,
+                  capsize=0.12, err_kws={"linewidth": 1.5}, dodge=False, log_scale=log_scale,
+                  legend=bool(colour_by), ax=ax)
     if reference is not None:
         ax.axvline(reference, color=GREY, linestyle="--", linewidth=1)
-    if threshold:
-        ax.scatter(data[threshold], positions, marker="|", s=400, color="black", zorder=3,
-                   label="threshold")
+    if threshold:  # seaborn puts row i at y = i
+        ax.scatter(data[threshold], np.arange(len(data)), marker="|", s=400, color="black",
+                   zorder=3, label="threshold")
     if log_scale:
-        ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
         ax.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    ax.set_yticks(positions, [str(v) for v in data[label]])
     ax.set_xlabel(xlabel)
+    ax.set_ylabel("")
     ax.set_title(title)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
-    if colour_by:
+    if colour_by:  # seaborn's categories, and the threshold mark if drawn
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title=colour_by)
     source_note(fig, source, note)
     return fig
+
+
+def _as_three_rows(data: pd.DataFrame, label: str, colour_by: str | None) -> pd.DataFrame:
+    """Each estimate as three rows (low, estimate, high) in a ``value`` column.
+
+    Raises:
+        ValueError: A label on two rows, or an estimate outside its interval.
+    """
+    frame = data.assign(**{label: data[label].astype(str)})
+    _require_unique(frame, [label], "interval_plot")
+    outside = (frame["estimate"] < frame["ci_low"]) | (frame["estimate"] > frame["ci_high"])
+    if outside.any():
+        row = frame[outside].iloc[0]
+        raise ValueError(f"interval_plot: estimate {row['estimate']} of {row[label]!r} lies "
+                         f"outside its interval [{row['ci_low']}, {row['ci_high']}]")
+    keep = [label] + ([colour_by] if colour_by else [])
+    return frame.melt(id_vars=keep, value_vars=["ci_low", "estimate", "ci_high"],
+                      value_name="value")
 
 
 def stacked_share(

@@ -27,7 +27,7 @@ DELTA_E_MIN = 15.0
 #: Minimum CAM02-UCS lightness difference between two series colours (greyscale print).
 DELTA_J_MIN = 5.0
 #: Charts whose series share a lightness, with the reason (the charts layer owns the fix).
-GREYSCALE_KNOWN: dict[str, str] = {}
+GREYSCALE_KNOWN: dict[str, str] = {}  # sia_content_shares is now one-colour horizontal bars
 DEUTERANOPIA = {"name": "sRGB1+CVD", "cvd_type": "deuteranomaly", "severity": 100}
 
 
