@@ -210,8 +210,9 @@ def test_tampered_statistics_refused_before_any_kernel(use_project, monkeypatch,
     finally:
         table.unlink()
     err = capsys.readouterr().err
+    edited = next(n for n, line in enumerate(text.splitlines(), 1) if ",2014,,746," in line)
     assert err.count("error:") == 1 and "Traceback" not in err
-    assert "report_statistics.csv: row 14" in err and "column value" in err
+    assert f"report_statistics.csv: row {edited} " in err and "column value" in err
     assert "'1746'" in err and "'746'" in err
 
 
@@ -220,9 +221,9 @@ def test_extract_errors_are_one_line_unless_verbose(use_project, monkeypatch, ca
     def build_all():
         raise ChecksumMismatchError("data/raw/report.txt: SHA-256 is 00, expected 11")
 
-    fake = types.ModuleType("analysis.dataset.extract")
+    fake = types.ModuleType("analysis.dataset.build")
     fake.build_all = build_all
-    monkeypatch.setitem(sys.modules, "analysis.dataset.extract", fake)
+    monkeypatch.setitem(sys.modules, "analysis.dataset.build", fake)
     assert cli.main(["extract"]) == 1
     err = capsys.readouterr().err
     assert err == "error: data/raw/report.txt: SHA-256 is 00, expected 11\n"
