@@ -106,3 +106,17 @@ class Result:
         except (OSError, ValueError):
             return None
         return cls(**data)
+
+
+def log_tail(path: Path, lines: int = 15) -> str:
+    """Return the last ``lines`` lines of a worker or kernel log ("" if it is unreadable).
+
+    ipykernel's warning about running over TCP without encryption is dropped: it is printed on
+    every start and says nothing about a failure.
+    """
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    keep = [line for line in text.splitlines() if "without encryption" not in line]
+    return "\n".join(keep[-lines:])

@@ -24,7 +24,14 @@ from jupyter_core.utils import ensure_event_loop, run_sync
 
 from analysis import paths
 from analysis.io import sha256_file
-from analysis.pipeline.jobs import KERNEL_LOG, KERNEL_PID_FILE, OUTPUT_SUBDIR, Job, Result
+from analysis.pipeline.jobs import (
+    KERNEL_LOG,
+    KERNEL_PID_FILE,
+    OUTPUT_SUBDIR,
+    Job,
+    Result,
+    log_tail,
+)
 from analysis.pipeline.project import ERROR_TAG, INJECTED_TAG, PARAMETERS_TAG
 
 
@@ -120,15 +127,6 @@ def _notebook_kernel_name(path: Path) -> str | None:
     except (OSError, ValueError, AttributeError):
         return None
     return name if isinstance(name, str) and name else None
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    keep = [line for line in text.splitlines() if "without encryption" not in line]
-    return "\n".join(keep[-lines:])
 
 
 def clean_notebook(nb: Any) -> Any:
@@ -267,7 +265,7 @@ def _run_papermill(
             evalue=error.evalue,
         )
     except Exception as error:  # kernel died, timed out, no such kernel, ...
-        failed = Result.failure(error, detail=_tail(staging / KERNEL_LOG))
+        failed = Result.failure(error, detail=log_tail(staging / KERNEL_LOG))
         saved = _save_failed_notebook(raw, staging / notebook.name, parameters)
         return Result(**{**failed.__dict__, "notebook": saved})
     return _success(executed, parameters, staging / notebook.name, staging / OUTPUT_SUBDIR)

@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from analysis.pipeline.jobs import KERNEL_PID_FILE, RUNTIME_SUBDIR, WORKER_LOG, Job, Result
+from analysis.pipeline.jobs import (
+    KERNEL_PID_FILE,
+    RUNTIME_SUBDIR,
+    WORKER_LOG,
+    Job,
+    Result,
+    log_tail,
+)
 from analysis.pipeline.plan import Task
 from analysis.pipeline.project import Project
 from analysis.pipeline.signals import SignalGuard
@@ -63,7 +70,7 @@ class Running:
         found = Result.load(self.staging)
         if found is not None:
             return found
-        log = _tail(self.staging / WORKER_LOG)
+        log = log_tail(self.staging / WORKER_LOG)
         return Result.failure(f"worker exited with status {self.process.returncode}", log)
 
 
@@ -163,10 +170,3 @@ def _kill_kernel(staging: Path) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    keep = [line for line in text.splitlines() if "without encryption" not in line]
-    return "\n".join(keep[-lines:])
