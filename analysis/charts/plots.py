@@ -138,6 +138,8 @@ def horizontal_bars(
     note: str = "",
     highlight: Sequence[bool] | None = None,
     value_format: str = "{:,.0f}",
+    xlim: tuple[float, float] | None = None,
+    log_scale: bool = False,
 ) -> Figure:
     """Horizontal bars, one per row, top to bottom in the frame's order.
 
@@ -151,6 +153,8 @@ def horizontal_bars(
         note: Further remark for the source note.
         highlight: Per row, whether to draw in grey (e.g. derived "not stated" rows).
         value_format: Format of the value labels.
+        xlim: Fixed limits of the value axis (e.g. ``(0, 100)`` for percentages).
+        log_scale: Draw the value axis on a log scale (counts of very different sizes).
 
     Returns:
         The figure.
@@ -171,7 +175,16 @@ def horizontal_bars(
     ax.grid(axis="x", visible=True)
     ax.margins(x=0.18)
     source_note(fig, source, note)
+    _set_value_axis(ax, xlim, log_scale)
     return fig
+
+
+def _set_value_axis(ax: Axes, xlim: tuple[float, float] | None, log_scale: bool) -> None:
+    """Apply a log scale and fixed limits to the value (x) axis, when asked."""
+    if log_scale:
+        ax.set_xscale("log")
+    if xlim is not None:
+        ax.set_xlim(*xlim)
 
 
 def interval_plot(
@@ -186,6 +199,7 @@ def interval_plot(
     log_scale: bool = False,
     colour_by: str | None = None,
     threshold: str | None = None,
+    xlim: tuple[float, float] | None = None,
 ) -> Figure:
     """Point estimates with confidence intervals, one row per estimate (a forest plot).
 
@@ -208,6 +222,7 @@ def interval_plot(
         colour_by: Column whose categories choose the marker colour (e.g. verdict).
         threshold: Column of per-row reference values (e.g. a claim's threshold), drawn
             as a black bar on each row.
+        xlim: Fixed limits of the value axis (e.g. ``(0, 1)`` for shares).
 
     Returns:
         The figure.
@@ -243,6 +258,7 @@ def interval_plot(
     if colour_by:  # seaborn's categories, and the threshold mark if drawn
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title=colour_by)
     source_note(fig, source, note)
+    _set_value_axis(ax, xlim, log_scale=False)
     return fig
 
 

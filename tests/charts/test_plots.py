@@ -211,3 +211,25 @@ def test_interval_plot_threshold_sits_on_its_row() -> None:
     assert rows == {0: 1.0, 1: 0.8, 2: 0.5}
     assert sorted(_points(fig)) == sorted(rows)
     assert "threshold" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_horizontal_bars_value_axis_limits_and_log_scale() -> None:
+    """`xlim` fixes the value axis; `log_scale` makes it logarithmic; bar lengths unchanged."""
+    data = pd.DataFrame({"label": ["a", "b"], "value": [3.0, 4079.0]})
+    fig = plots.horizontal_bars(data, "label", "value", title="t", xlabel="x", source="s",
+                                xlim=(1, 10_000), log_scale=True)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert ax.get_xlim() == pytest.approx((1, 10_000))
+    widths = [p.get_width() for c in ax.containers if isinstance(c, BarContainer) for p in c]
+    assert sorted(widths) == [3.0, 4079.0]
+    plain = plots.horizontal_bars(data, "label", "value", title="t", xlabel="x", source="s")
+    assert plain.axes[0].get_xscale() == "linear"
+
+
+def test_interval_plot_value_axis_limits() -> None:
+    """`xlim=(0, 1)` shows a share on its whole range, as notebook 05 asks."""
+    data = pd.DataFrame({"label": ["arrested"], "estimate": [16 / 213],
+                         "ci_low": [0.047], "ci_high": [0.119]})
+    fig = plots.interval_plot(data, "label", title="t", xlabel="x", source="s", xlim=(0, 1))
+    assert fig.axes[0].get_xlim() == pytest.approx((0, 1))
