@@ -254,12 +254,7 @@ def _trend_estimate(
         ci_high=math.exp(ci_log[1]),
         conf_level=level,
         p_value=wald_p,
-        method=(
-            f"Ratio of rate ratios ({label_b} vs {label_a}, {period_2} vs {period_1}): "
-            "exponentiated interaction of the Poisson GLM count ~ C(period) * C(category) "
-            "(statsmodels, log link); Wald CI and Wald test"
-            + (f", SE scaled by sqrt(dispersion = {phi:g})" if phi != 1.0 else "")
-        ),
+        method=_trend_method(labels, periods, phi),
         inputs={
             "count_a1": counts.a1,
             "count_a2": counts.a2,
@@ -281,4 +276,15 @@ def _trend_estimate(
             "pearson_p_value": float(stats.chi2.sf(pearson_chi2, df=1)),
             "dispersion": phi,
         },
+    )
+
+
+def _trend_method(labels: tuple[str, str], periods: tuple[str, str], phi: float) -> str:
+    """The ``method`` text of the estimate: comparison, model, interval and test."""
+    (label_a, label_b), (period_1, period_2) = labels, periods
+    return (
+        f"Ratio of rate ratios ({label_b} vs {label_a}, {period_2} vs {period_1}): "
+        "exponentiated interaction of the Poisson GLM count ~ C(period) * C(category) "
+        "(statsmodels, log link); Wald CI and Wald test"
+        + (f", SE scaled by sqrt(dispersion = {phi:g})" if phi != 1.0 else "")
     )
