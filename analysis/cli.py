@@ -24,7 +24,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from analysis import pipeline
 from analysis.dataset.provenance import check_statistics
@@ -73,7 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="print the traceback of an error too"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_extract_command(commands)
+    _add_run_command(commands)
+    _add_list_command(commands)
+    _add_verify_command(commands)
+    _add_report_command(commands)
+    return parser
 
+
+#: What ``ArgumentParser.add_subparsers`` returns: the sub-command registry.
+_Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _add_extract_command(commands: _Commands) -> None:
+    """Add ``extract``: build data/processed/ from the raw report."""
     commands.add_parser(
         "extract",
         help="build data/processed/ from the raw report",
@@ -82,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
 
+
+def _add_run_command(commands: _Commands) -> None:
+    """Add ``run``: execute notebooks with papermill (parameters, jobs, force, sweep)."""
     run = commands.add_parser(
         "run",
         help="execute notebooks with papermill",
@@ -124,9 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
 
+
+def _add_list_command(commands: _Commands) -> None:
+    """Add ``list``: show notebooks and their parameters."""
     listing = commands.add_parser("list", help="list notebooks and their parameters")
     listing.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
 
+
+def _add_verify_command(commands: _Commands) -> None:
+    """Add ``verify``: re-run everything in a scratch copy and compare outputs."""
     verify = commands.add_parser(
         "verify",
         help="re-run everything in a scratch copy and compare outputs",
@@ -139,11 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("-j", "--jobs", type=_positive, default=None)
     verify.add_argument("--keep", action="store_true", help="keep the scratch copy")
 
+
+def _add_report_command(commands: _Commands) -> None:
+    """Add ``report``: build the site; its arguments pass through to analysis.site."""
     report = commands.add_parser(
         "report", help="build the site in build/site (analysis.site)", add_help=False
     )
     report.add_argument("args", nargs=argparse.REMAINDER)
-    return parser
 
 
 def cmd_extract(args: argparse.Namespace) -> int:

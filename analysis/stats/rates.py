@@ -323,6 +323,25 @@ def compare_poisson_counts(
     level = check_conf_level(conf_level)
     key = _resolve(method, _RATIO_METHODS, _RATIO_ALIASES)
     phi = check_dispersion(dispersion)
+    _check_ratio_method(c1, c2, key, phi)
+    if phi != 1.0:
+        return _dispersed_ratio(c1, c2, e1, e2, level, key, phi)
+
+    test_method, _, description = _RATIO_METHODS[key]
+    # statsmodels compares rate1 / rate2 of *its* first sample against the second,
+    # so group 2 goes first. A zero baseline count makes statsmodels divide by zero
+    # when it stores the observed ratio (an expected infinity, not an error).
+    with np.errstate(divide="ignore") if c1 == 0 else contextlib.nullcontext():
+        result = sm_rates.test_poisson_2indep(c2, e2, c1, e1, method=test_method, compare="ratio")
+    limits = _ratio_limits(c1, c2, e1, e2, level, key)
+    return _ratio_estimate(
+        (c1, c2), (e1, e2), level, limits, float(result.pvalue), description,
+        statistic=float(result.statistic),
+    )
+
+
+def _check_ratio_method(c1: int, c2: int, key: str, phi: float) -> None:
+    """Refuse counts and a dispersion that method ``key`` cannot handle (ValueError)."""
     if phi != 1.0 and key not in _DISPERSED_RATIO_METHODS:
         raise ValueError(f"dispersion must be 1 for method={key!r} (use 'exact-cond' or "
                          f"'wald'), got {phi!r}")
@@ -335,74 +354,48 @@ def compare_poisson_counts(
                     f"{name} must be positive for method={key!r} (use method='exact-cond' "
                     f"for a zero count), got {value}"
                 )
-    test_method, interval, description = _RATIO_METHODS[key]
+
+
+def _ratio_limits(
+    c1: int, c2: int, e1: float, e2: float, level: float, key: str
+) -> tuple[float, float]:
+    """Confidence limits of the rate ratio ``rate2 / rate1`` by the interval of ``key``."""
+    test_method, interval, _ = _RATIO_METHODS[key]
     alpha = 1.0 - level
-    rate1, rate2 = c1 / e1, c2 / e2
-    ratio = rate2 / rate1 if c1 > 0 else math.inf
-
-    if phi != 1.0:
-        return _dispersed_ratio(c1, c2, e1, e2, level, key, phi)
-
-    # statsmodels compares rate1 / rate2 of *its* first sample against the second,
-    # so group 2 goes first. A zero baseline count makes statsmodels divide by zero
-    # when it stores the observed ratio (an expected infinity, not an error).
-    with np.errstate(divide="ignore") if c1 == 0 else contextlib.nullcontext():
-        result = sm_rates.test_poisson_2indep(c2, e2, c1, e1, method=test_method, compare="ratio")
-    p_value = float(result.pvalue)
-    statistic = float(result.statistic)
-
     if interval == "cond-exact":
         p_low, p_high = proportion_confint(c2, c1 + c2, alpha=alpha, method="beta")
-        ci_low = _odds_to_ratio(float(p_low), e1, e2) if c2 > 0 else 0.0
-        ci_high = _odds_to_ratio(float(p_high), e1, e2) if c1 > 0 else math.inf
-    elif interval == "cond-midp":
+        return (_odds_to_ratio(float(p_low), e1, e2) if c2 > 0 else 0.0,
+                _odds_to_ratio(float(p_high), e1, e2) if c1 > 0 else math.inf)
+    if interval == "cond-midp":
         p_low, p_high = _binomial_midp_limits(c2, c1 + c2, alpha)
-        ci_low = _odds_to_ratio(p_low, e1, e2)
-        ci_high = _odds_to_ratio(p_high, e1, e2)
-    else:
-        # statsmodels' Nelder-Mead inversion probes ratios <= 0 (sqrt or log of a
-        # non-positive number); those probes are its business, the limits are polished.
-        with np.errstate(invalid="ignore", divide="ignore"):
-            low, high = sm_rates.confint_poisson_2indep(
-                c2, e2, c1, e1, method=interval, compare="ratio", alpha=alpha
-            )
-        if interval in _POLISHED_INTERVALS:
-            polished = _polish_limits(c2, e2, c1, e1, alpha, test_method, (float(low), float(high)))
-            if polished[0] is None or polished[1] is None:
-                raise ValueError(
-                    f"count1 and count2 are too small for method={key!r} at conf_level="
-                    f"{level:g} (the test rejects no ratio on one side; use "
-                    f"method='exact-cond'), got count1={c1}, count2={c2}"
-                )
-            ci_low, ci_high = polished
-        else:
-            ci_low, ci_high = float(low), float(high)
-
-    return Estimate(
-        metric="rate_ratio",
-        estimate=ratio,
-        ci_low=ci_low,
-        ci_high=ci_high,
-        conf_level=level,
-        p_value=p_value,
-        method=f"Poisson rate ratio (group 2 vs group 1), {description}",
-        inputs={"count1": c1, "count2": c2, "exposure1": e1, "exposure2": e2},
-        extra={
-            "rate1": rate1,
-            "rate2": rate2,
-            "percent_change": 100.0 * (ratio - 1.0),
-            "percent_change_ci_low": 100.0 * (ci_low - 1.0),
-            "percent_change_ci_high": 100.0 * (ci_high - 1.0),
-            "statistic": statistic,
-        },
-    )
+        return _odds_to_ratio(p_low, e1, e2), _odds_to_ratio(p_high, e1, e2)
+    # statsmodels' Nelder-Mead inversion probes ratios <= 0 (sqrt or log of a
+    # non-positive number); those probes are its business, the limits are polished.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low, high = sm_rates.confint_poisson_2indep(
+            c2, e2, c1, e1, method=interval, compare="ratio", alpha=alpha
+        )
+    if interval not in _POLISHED_INTERVALS:
+        return float(low), float(high)
+    polished = _polish_limits(c2, e2, c1, e1, alpha, test_method, (float(low), float(high)))
+    if polished[0] is None or polished[1] is None:
+        raise ValueError(
+            f"count1 and count2 are too small for method={key!r} at conf_level="
+            f"{level:g} (the test rejects no ratio on one side; use "
+            f"method='exact-cond'), got count1={c1}, count2={c2}"
+        )
+    return polished[0], polished[1]
 
 
 def _ratio_estimate(
     counts: tuple[int, int], exposures: tuple[float, float], level: float,
     limits: tuple[float, float], p_value: float, description: str,
+    statistic: float = math.nan,
 ) -> Estimate:
-    """The rate-ratio :class:`Estimate` with its percentage change."""
+    """The rate-ratio :class:`Estimate` with its percentage change.
+
+    ``statistic`` is the test statistic (NaN for the exact and the dispersed methods).
+    """
     (c1, c2), (e1, e2) = counts, exposures
     rate1, rate2 = c1 / e1, c2 / e2
     ratio = rate2 / rate1 if c1 > 0 else math.inf
@@ -414,7 +407,7 @@ def _ratio_estimate(
         extra={"rate1": rate1, "rate2": rate2, "percent_change": 100.0 * (ratio - 1.0),
                "percent_change_ci_low": 100.0 * (limits[0] - 1.0),
                "percent_change_ci_high": 100.0 * (limits[1] - 1.0),
-               "statistic": math.nan},
+               "statistic": statistic},
     )
 
 

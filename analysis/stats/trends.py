@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -118,17 +119,55 @@ def compare_trends(
     """
     names = ("count_a1", "count_a2", "count_b1", "count_b2")
     values = (count_a1, count_a2, count_b1, count_b2)
-    a1, a2, b1, b2 = (
-        check_count(value, name, positive=True) for value, name in zip(values, names, strict=True)
+    counts = _Counts(
+        *(
+            check_count(value, name, positive=True)
+            for value, name in zip(values, names, strict=True)
+        )
     )
     level = check_conf_level(conf_level)
-    label_a, label_b = _check_pair(labels, "labels")
-    period_1, period_2 = _check_pair(periods, "periods")
+    category_pair = _check_pair(labels, "labels")
+    period_pair = _check_pair(periods, "periods")
     phi = check_dispersion(dispersion)
 
-    table = pd.DataFrame(
+    fit = _fit_interaction(_trend_table(counts, category_pair, period_pair), level)
+    _check_closed_form(fit, counts)
+    wald = _scale_wald(fit, level, phi)
+    return _trend_estimate(counts, category_pair, period_pair, level, phi, fit, wald)
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """The validated 2x2 table: category a and b, periods 1 and 2."""
+
+    a1: int
+    a2: int
+    b1: int
+    b2: int
+
+
+@dataclass(frozen=True)
+class _InteractionFit:
+    """What :func:`compare_trends` reads from the saturated and additive Poisson GLMs."""
+
+    term: str
+    log_estimate: float
+    se_log: float
+    wald_p: float
+    ci_log: tuple[float, float]
+    llf_saturated: float
+    llf_additive: float
+
+
+def _trend_table(
+    counts: _Counts, labels: tuple[str, str], periods: tuple[str, str]
+) -> pd.DataFrame:
+    """The 2x2 table in long form, first label and first period as reference levels."""
+    label_a, label_b = labels
+    period_1, period_2 = periods
+    return pd.DataFrame(
         {
-            "count": [a1, a2, b1, b2],
+            "count": [counts.a1, counts.a2, counts.b1, counts.b2],
             "period": pd.Categorical(
                 [period_1, period_2, period_1, period_2], categories=[period_1, period_2]
             ),
@@ -137,71 +176,99 @@ def compare_trends(
             ),
         }
     )
+
+
+def _fit_interaction(table: pd.DataFrame, level: float) -> _InteractionFit:
+    """Fit the saturated and additive Poisson GLMs, keeping only unexpected warnings."""
     family = sm.families.Poisson()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         saturated = smf.glm("count ~ C(period) * C(category)", data=table, family=family).fit()
         additive = smf.glm("count ~ C(period) + C(category)", data=table, family=family).fit()
         # Read everything needed while the expected warnings are still being caught.
-        names_sat = list(saturated.model.exog_names)
-        log_estimate = float(saturated.params.iloc[-1])
-        se_log = float(saturated.bse.iloc[-1])
-        wald_p = float(saturated.pvalues.iloc[-1])
         ci_log = saturated.conf_int(alpha=1.0 - level).iloc[-1]
-        llf_saturated = float(saturated.llf)
-        llf_additive = float(additive.llf)
+        fit = _InteractionFit(
+            term=list(saturated.model.exog_names)[-1],
+            log_estimate=float(saturated.params.iloc[-1]),
+            se_log=float(saturated.bse.iloc[-1]),
+            wald_p=float(saturated.pvalues.iloc[-1]),
+            ci_log=(float(ci_log.iloc[0]), float(ci_log.iloc[1])),
+            llf_saturated=float(saturated.llf),
+            llf_additive=float(additive.llf),
+        )
     for message in caught:
         if not _is_expected_fit_warning(message):
             warnings.warn_explicit(
                 message.message, message.category, message.filename, message.lineno
             )
+    return fit
 
-    closed_form = math.log((b2 * a1) / (b1 * a2))
-    if ":" not in names_sat[-1] or not math.isclose(
-        log_estimate, closed_form, rel_tol=1e-6, abs_tol=1e-8
+
+def _check_closed_form(fit: _InteractionFit, counts: _Counts) -> None:
+    """Raise RuntimeError unless the GLM interaction equals ``log(b2 a1 / (b1 a2))``."""
+    closed_form = math.log((counts.b2 * counts.a1) / (counts.b1 * counts.a2))
+    if ":" not in fit.term or not math.isclose(
+        fit.log_estimate, closed_form, rel_tol=1e-6, abs_tol=1e-8
     ):
         raise RuntimeError(
-            f"Poisson GLM interaction {names_sat[-1]!r} = {log_estimate!r} does not match "
+            f"Poisson GLM interaction {fit.term!r} = {fit.log_estimate!r} does not match "
             f"the closed-form log ratio of rate ratios {closed_form!r}"
         )
 
-    lr_statistic = max(2.0 * (llf_saturated - llf_additive), 0.0) / phi
-    lr_p_value = float(stats.chi2.sf(lr_statistic, df=1))
-    pearson = stats.chi2_contingency([[a1, a2], [b1, b2]], correction=False)
-    pearson_chi2 = float(pearson.statistic) / phi
-    if phi != 1.0:
-        se_log *= math.sqrt(phi)
-        z = stats.norm.ppf(0.5 + level / 2)
-        ci_log = pd.Series([log_estimate - z * se_log, log_estimate + z * se_log])
-        wald_p = float(2.0 * stats.norm.sf(abs(log_estimate) / se_log))
 
+def _scale_wald(
+    fit: _InteractionFit, level: float, phi: float
+) -> tuple[float, tuple[float, float], float]:
+    """Wald SE, log-scale interval and p-value, the SE scaled by ``sqrt(phi)`` if phi != 1."""
+    if phi == 1.0:
+        return fit.se_log, fit.ci_log, fit.wald_p
+    se_log = fit.se_log * math.sqrt(phi)
+    z = stats.norm.ppf(0.5 + level / 2)
+    ci_log = (float(fit.log_estimate - z * se_log), float(fit.log_estimate + z * se_log))
+    wald_p = float(2.0 * stats.norm.sf(abs(fit.log_estimate) / se_log))
+    return se_log, ci_log, wald_p
+
+
+def _trend_estimate(
+    counts: _Counts,
+    labels: tuple[str, str],
+    periods: tuple[str, str],
+    level: float,
+    phi: float,
+    fit: _InteractionFit,
+    wald: tuple[float, tuple[float, float], float],
+) -> Estimate:
+    """Assemble the :class:`Estimate` with the G and Pearson cross-checks in ``extra``."""
+    (label_a, label_b), (period_1, period_2) = labels, periods
+    se_log, ci_log, wald_p = wald
+    lr_statistic = max(2.0 * (fit.llf_saturated - fit.llf_additive), 0.0) / phi
+    lr_p_value = float(stats.chi2.sf(lr_statistic, df=1))
+    pearson = stats.chi2_contingency(
+        [[counts.a1, counts.a2], [counts.b1, counts.b2]], correction=False
+    )
+    pearson_chi2 = float(pearson.statistic) / phi
     return Estimate(
         metric="ratio_of_rate_ratios",
-        estimate=math.exp(log_estimate),
-        ci_low=math.exp(float(ci_log.iloc[0])),
-        ci_high=math.exp(float(ci_log.iloc[1])),
+        estimate=math.exp(fit.log_estimate),
+        ci_low=math.exp(ci_log[0]),
+        ci_high=math.exp(ci_log[1]),
         conf_level=level,
         p_value=wald_p,
-        method=(
-            f"Ratio of rate ratios ({label_b} vs {label_a}, {period_2} vs {period_1}): "
-            "exponentiated interaction of the Poisson GLM count ~ C(period) * C(category) "
-            "(statsmodels, log link); Wald CI and Wald test"
-            + (f", SE scaled by sqrt(dispersion = {phi:g})" if phi != 1.0 else "")
-        ),
+        method=_trend_method(labels, periods, phi),
         inputs={
-            "count_a1": a1,
-            "count_a2": a2,
-            "count_b1": b1,
-            "count_b2": b2,
+            "count_a1": counts.a1,
+            "count_a2": counts.a2,
+            "count_b1": counts.b1,
+            "count_b2": counts.b2,
             "label_a": label_a,
             "label_b": label_b,
             "period_1": period_1,
             "period_2": period_2,
         },
         extra={
-            "rate_ratio_a": a2 / a1,
-            "rate_ratio_b": b2 / b1,
-            "log_estimate": log_estimate,
+            "rate_ratio_a": counts.a2 / counts.a1,
+            "rate_ratio_b": counts.b2 / counts.b1,
+            "log_estimate": fit.log_estimate,
             "se_log_estimate": se_log,
             "lr_statistic": lr_statistic,
             "lr_p_value": lr_p_value,
@@ -209,4 +276,15 @@ def compare_trends(
             "pearson_p_value": float(stats.chi2.sf(pearson_chi2, df=1)),
             "dispersion": phi,
         },
+    )
+
+
+def _trend_method(labels: tuple[str, str], periods: tuple[str, str], phi: float) -> str:
+    """The ``method`` text of the estimate: comparison, model, interval and test."""
+    (label_a, label_b), (period_1, period_2) = labels, periods
+    return (
+        f"Ratio of rate ratios ({label_b} vs {label_a}, {period_2} vs {period_1}): "
+        "exponentiated interaction of the Poisson GLM count ~ C(period) * C(category) "
+        "(statsmodels, log link); Wald CI and Wald test"
+        + (f", SE scaled by sqrt(dispersion = {phi:g})" if phi != 1.0 else "")
     )
