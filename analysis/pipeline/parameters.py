@@ -238,15 +238,8 @@ def validate_parameters(
             if expected == "float" and actual == "int":
                 value = float(value)
             elif actual != expected:
-                hint = (
-                    " (lists and mappings go in a -f YAML file)"
-                    if expected
-                    in (
-                        "list",
-                        "dict",
-                    )
-                    else ""
-                )
+                nested = expected in ("list", "dict")
+                hint = " (lists and mappings go in a -f YAML file)" if nested else ""
                 raise ParameterError(
                     f"{notebook}: parameter {name!r} expects {expected} (default "
                     f"{spec.default}), got {actual or type(value).__name__} {value!r}{hint}"
@@ -277,10 +270,6 @@ def parameters_digest(parameters: Mapping[str, Any], length: int = 12) -> str:
 def run_dir(project: Project, notebook: Path, parameters: Mapping[str, Any]) -> Path:
     """Return ``runs/<stem>-<hash>/``, the folder of a run with non-default parameters."""
     return project.runs_dir / f"{notebook.stem}-{parameters_digest(parameters)}"
-
-
-
-
 
 
 def describe_notebooks(project: Project, notebooks: Sequence[Path] | None = None) -> str:
