@@ -262,9 +262,14 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def json_digest(value: Any) -> str:
+    """Return the hex SHA-256 of the canonical JSON of ``value`` (:func:`canonical_json`)."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
 def parameters_digest(parameters: Mapping[str, Any], length: int = 12) -> str:
     """Return the short SHA-256 of the canonical JSON of ``parameters`` (names a run folder)."""
-    return hashlib.sha256(canonical_json(dict(parameters)).encode("utf-8")).hexdigest()[:length]
+    return json_digest(dict(parameters))[:length]
 
 
 def run_dir(project: Project, notebook: Path, parameters: Mapping[str, Any]) -> Path:
