@@ -258,10 +258,6 @@ def _text_diff(pair: Pair) -> tuple[str, str]:
     return summary, f"<pre>{html.escape(chr(10).join(shown) + note)}</pre>"
 
 
-def _render_text(pair: Pair) -> tuple[str, str]:
-    return _text_diff(pair)
-
-
 def _first_offset(old: bytes, new: bytes) -> int:
     offset = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), None)
     return min(len(old), len(new)) if offset is None else offset
@@ -498,7 +494,7 @@ RENDERERS: dict[str, Callable[[Pair], tuple[str, str]]] = {
     "table": _render_table,
     "image": _render_image,
     "svg": _render_svg,
-    "text": _render_text,
+    "text": _text_diff,
     "binary": _render_binary,
 }
 
