@@ -39,6 +39,7 @@ from nbdime import diff_notebooks
 from nbdime.prettyprint import PrettyPrintConfig, pretty_print_diff
 from PIL import Image
 
+from analysis import paths
 from analysis.io import atomic_write
 
 #: Kind of each output, by the first matching pattern on its path relative to the root.
@@ -54,6 +55,8 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("*.html", "text"),
     ("*.yaml", "text"),
 )
+#: The data package (table schemas, primary keys), relative to a tree's root.
+_DATAPACKAGE: Path = paths.DATAPACKAGE.relative_to(paths.ROOT)
 #: Longest text diff shown per file (lines); the rest is counted, not shown.
 MAX_DIFF_LINES = 400
 #: Longest list of changed cells or rows shown per table.
@@ -309,13 +312,13 @@ def _read_csv(path: Path) -> list[list[str]]:
 
 def declared_key(committed_root: Path, rel: str) -> list[str]:
     """The ``primaryKey`` that ``data/datapackage.json`` declares for a table, if any."""
-    package = committed_root / "data" / "datapackage.json"
+    package = committed_root / _DATAPACKAGE
     try:
         resources = json.loads(package.read_text(encoding="utf-8")).get("resources", [])
     except (OSError, ValueError):
         return []
     for resource in resources:
-        if f"data/{resource.get('path', '')}" == rel:
+        if f"{_DATAPACKAGE.parent.as_posix()}/{resource.get('path', '')}" == rel:
             key = resource.get("schema", {}).get("primaryKey", [])
             return [key] if isinstance(key, str) else list(key)
     return []
