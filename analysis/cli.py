@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from analysis import pipeline
+from analysis import paths, pipeline
 from analysis.dataset.provenance import check_statistics
 from analysis.pipeline.signals import SignalGuard
 
@@ -205,7 +205,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     sweep = pipeline.parse_sweep(args.sweep, parameters) if args.sweep else None
     if sweep is not None and (selected is None or len(selected) != 1):
         raise pipeline.ParameterError("--sweep runs exactly one NOTEBOOK; name it")
-    statistics = project.processed_dir / "report_statistics.csv"
+    statistics = project.processed_dir / paths.STATISTICS_CSV.name
     if statistics.is_file():  # before any kernel starts (throwaway test projects have none)
         check_statistics(statistics)
     if sweep is not None and selected is not None:
