@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from analysis import pipeline
+from analysis import paths, pipeline
 from analysis.dataset.provenance import check_statistics
 from analysis.pipeline.signals import SignalGuard
 
@@ -205,7 +205,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     sweep = pipeline.parse_sweep(args.sweep, parameters) if args.sweep else None
     if sweep is not None and (selected is None or len(selected) != 1):
         raise pipeline.ParameterError("--sweep runs exactly one NOTEBOOK; name it")
-    statistics = project.processed_dir / "report_statistics.csv"
+    statistics = project.processed_dir / paths.STATISTICS_CSV.name
     if statistics.is_file():  # before any kernel starts (throwaway test projects have none)
         check_statistics(statistics)
     if sweep is not None and selected is not None:
@@ -238,11 +238,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Reproduce every output in a scratch copy; exit 1 naming any file that differs."""
-    try:
-        result = pipeline.verify(get_project(), jobs=args.jobs, log=_say, keep=args.keep)
-    except pipeline.PipelineError as exc:
-        _error(str(exc))
-        return EXIT_FAILED
+    result = pipeline.verify(get_project(), jobs=args.jobs, log=_say, keep=args.keep)
     for label, names in (("differs", result.differ), ("missing", result.missing)):
         for name in names:
             _say(f"{label}: {name}")

@@ -35,10 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from analysis import paths, pipeline  # noqa: E402
+from analysis import paths, pipeline
 
 FLOOR = "import pandas, matplotlib.pyplot, seaborn, statsmodels.api"
 

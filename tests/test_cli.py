@@ -15,6 +15,7 @@ import pytest
 
 from analysis import cli, pipeline
 from analysis.dataset.source import ChecksumMismatchError
+from analysis.pipeline.verify import ReproductionError
 
 #: The module's `project` fixture runs a notebook in a kernel, and almost every test uses it.
 pytestmark = pytest.mark.slow
@@ -189,6 +190,19 @@ def test_verify_exit_status_lists_differences(use_project, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "differs: figures/a.png" in out and "missing: figures/b.png" in out
     assert "extra:   figures/c.png" in out
+
+
+def test_verify_rerun_failure_is_one_error_line_exit_1(use_project, monkeypatch, capsys):
+    """A re-run that fails in the scratch copy exits 1 (not 2) with one error line."""
+    def failing(*args, **kwargs):
+        raise ReproductionError("verify: `python -m analysis extract` failed (exit 1)")
+
+    monkeypatch.setattr(pipeline, "verify", failing)
+    assert cli.main(["verify"]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: verify: `python -m analysis extract` failed (exit 1)\n"
+    assert cli.main(["--verbose", "verify"]) == 1
+    assert "Traceback" in capsys.readouterr().err
 
 
 def test_bad_jobs_is_a_usage_error(capsys):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.io import atomic_write, sha256_file
-from analysis.pipeline.parameters import canonical_json
+from analysis.pipeline.parameters import json_digest
 from analysis.pipeline.project import (
     ERROR_TAG,
     INJECTED_TAG,
@@ -41,7 +40,7 @@ def notebook_source_digest(path: Path) -> str:
         if isinstance(source, list):
             source = "".join(source)
         cells.append([cell.get("cell_type"), source, tags])
-    return hashlib.sha256(canonical_json(cells).encode("utf-8")).hexdigest()
+    return json_digest(cells)
 
 
 def files_digest(root: Path, files: Iterable[Path]) -> str | None:
@@ -49,7 +48,7 @@ def files_digest(root: Path, files: Iterable[Path]) -> str | None:
     pairs = sorted((f.relative_to(root).as_posix(), sha256_file(f)) for f in files)
     if not pairs:
         return None
-    return hashlib.sha256(canonical_json(pairs).encode("utf-8")).hexdigest()
+    return json_digest(pairs)
 
 
 #: Name of the input group that digests the package code notebooks use.

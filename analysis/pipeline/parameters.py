@@ -238,15 +238,8 @@ def validate_parameters(
             if expected == "float" and actual == "int":
                 value = float(value)
             elif actual != expected:
-                hint = (
-                    " (lists and mappings go in a -f YAML file)"
-                    if expected
-                    in (
-                        "list",
-                        "dict",
-                    )
-                    else ""
-                )
+                nested = expected in ("list", "dict")
+                hint = " (lists and mappings go in a -f YAML file)" if nested else ""
                 raise ParameterError(
                     f"{notebook}: parameter {name!r} expects {expected} (default "
                     f"{spec.default}), got {actual or type(value).__name__} {value!r}{hint}"
@@ -269,18 +262,19 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def json_digest(value: Any) -> str:
+    """Return the hex SHA-256 of the canonical JSON of ``value`` (:func:`canonical_json`)."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
 def parameters_digest(parameters: Mapping[str, Any], length: int = 12) -> str:
     """Return the short SHA-256 of the canonical JSON of ``parameters`` (names a run folder)."""
-    return hashlib.sha256(canonical_json(dict(parameters)).encode("utf-8")).hexdigest()[:length]
+    return json_digest(dict(parameters))[:length]
 
 
 def run_dir(project: Project, notebook: Path, parameters: Mapping[str, Any]) -> Path:
     """Return ``runs/<stem>-<hash>/``, the folder of a run with non-default parameters."""
     return project.runs_dir / f"{notebook.stem}-{parameters_digest(parameters)}"
-
-
-
-
 
 
 def describe_notebooks(project: Project, notebooks: Sequence[Path] | None = None) -> str:

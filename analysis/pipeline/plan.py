@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +16,9 @@ from analysis.pipeline.manifest import (
     shared_input_digests,
 )
 from analysis.pipeline.parameters import (
-    canonical_json,
     check_path_parameters,
     declared_parameters,
+    json_digest,
     run_dir,
     validate_parameters,
 )
@@ -156,7 +155,7 @@ def plan(
         )
         inputs = {
             "notebook": notebook_source_digest(notebook),
-            "parameters": hashlib.sha256(canonical_json(effective).encode()).hexdigest(),
+            "parameters": json_digest(effective),
             **shared,
         }
         task = Task(notebook, effective, dest, notebook_out, manifest_path, inputs)

@@ -24,6 +24,12 @@ VERIFY_OUTPUTS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
+class ReproductionError(PipelineError):
+    """``extract`` or ``run`` failed in verify's scratch copy: a failure (exit 1), not misuse."""
+
+    exit_code = 1
+
+
 @dataclass
 class VerifyResult:
     """The result of :func:`verify`.
@@ -143,7 +149,7 @@ def verify(
         Which outputs are identical, differ, are missing or are extra.
 
     Raises:
-        PipelineError: The extraction or the notebook run failed in the copy.
+        ReproductionError: The extraction or the notebook run failed in the copy.
     """
     scratch = Path(tempfile.mkdtemp(prefix="compendium-verify-"))
     copy = scratch / project.root.name
@@ -164,7 +170,7 @@ def verify(
                 [sys.executable, "-m", "analysis", *command], cwd=copy, env=env
             )
             if completed.returncode != 0:
-                raise PipelineError(
+                raise ReproductionError(
                     f"verify: `python -m analysis {' '.join(command)}` failed in the scratch "
                     f"copy (exit {completed.returncode})"
                     + ("" if keep else "; use --keep to inspect the copy")

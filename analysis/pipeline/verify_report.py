@@ -39,6 +39,7 @@ from nbdime import diff_notebooks
 from nbdime.prettyprint import PrettyPrintConfig, pretty_print_diff
 from PIL import Image
 
+from analysis import paths
 from analysis.io import atomic_write
 
 #: Kind of each output, by the first matching pattern on its path relative to the root.
@@ -54,6 +55,8 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("*.html", "text"),
     ("*.yaml", "text"),
 )
+#: The data package (table schemas, primary keys), relative to a tree's root.
+_DATAPACKAGE: Path = paths.DATAPACKAGE.relative_to(paths.ROOT)
 #: Longest text diff shown per file (lines); the rest is counted, not shown.
 MAX_DIFF_LINES = 400
 #: Longest list of changed cells or rows shown per table.
@@ -258,10 +261,6 @@ def _text_diff(pair: Pair) -> tuple[str, str]:
     return summary, f"<pre>{html.escape(chr(10).join(shown) + note)}</pre>"
 
 
-def _render_text(pair: Pair) -> tuple[str, str]:
-    return _text_diff(pair)
-
-
 def _first_offset(old: bytes, new: bytes) -> int:
     offset = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), None)
     return min(len(old), len(new)) if offset is None else offset
@@ -313,13 +312,13 @@ def _read_csv(path: Path) -> list[list[str]]:
 
 def declared_key(committed_root: Path, rel: str) -> list[str]:
     """The ``primaryKey`` that ``data/datapackage.json`` declares for a table, if any."""
-    package = committed_root / "data" / "datapackage.json"
+    package = committed_root / _DATAPACKAGE
     try:
         resources = json.loads(package.read_text(encoding="utf-8")).get("resources", [])
     except (OSError, ValueError):
         return []
     for resource in resources:
-        if f"data/{resource.get('path', '')}" == rel:
+        if f"{_DATAPACKAGE.parent.as_posix()}/{resource.get('path', '')}" == rel:
             key = resource.get("schema", {}).get("primaryKey", [])
             return [key] if isinstance(key, str) else list(key)
     return []
@@ -498,7 +497,7 @@ RENDERERS: dict[str, Callable[[Pair], tuple[str, str]]] = {
     "table": _render_table,
     "image": _render_image,
     "svg": _render_svg,
-    "text": _render_text,
+    "text": _text_diff,
     "binary": _render_binary,
 }
 

@@ -16,8 +16,7 @@ from types import FrameType
 
 from analysis.pipeline.jobs import Job
 from analysis.pipeline.kernels import execute
-
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+from analysis.pipeline.signals import STOP_SIGNALS
 
 
 class Stopped(BaseException):
