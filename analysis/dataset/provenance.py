@@ -19,6 +19,7 @@ from pathlib import Path
 from analysis import paths
 from analysis.dataset.numerals import NumberParseError, parse_number
 from analysis.dataset.source import read_raw_text
+from analysis.io import format_value
 
 #: Columns a provenance check reads.
 PROVENANCE_COLUMNS: tuple[str, ...] = ("value", "value_text", "evidence", "char_start", "char_end")
@@ -115,7 +116,7 @@ def _row_mismatches(line: int, row: dict[str, str], text: str) -> Iterator[Misma
                        "the report's words do not parse as")
         return
     if not _same_number(row["value"], parsed):
-        yield Mismatch(line, fact, "value", row["value"], _plain(parsed),
+        yield Mismatch(line, fact, "value", row["value"], format_value(parsed),
                        f"its value_text {row['value_text']!r} reads as")
 
 
@@ -125,7 +126,3 @@ def _same_number(found: str, parsed: int | float) -> bool:
     except ValueError:
         return False
     return math.isclose(value, parsed, rel_tol=1e-12, abs_tol=0.0)
-
-
-def _plain(value: int | float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
