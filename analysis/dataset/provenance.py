@@ -72,7 +72,8 @@ def check_statistics(
 
     Raises:
         ProvenanceError: The first mismatch, naming the file, row, column and both values;
-            also a missing column or an unreadable file.
+            also a missing column, a row with too few or too many fields, or an unreadable
+            file.
         analysis.dataset.source.ChecksumMismatchError: The raw report changed.
     """
     text = read_raw_text(raw, expected_sha256)
@@ -92,6 +93,8 @@ def find_mismatches(table: Path, text: str) -> Iterator[Mismatch]:
     if missing:
         raise ProvenanceError(f"{table}: missing column(s) {', '.join(missing)}")
     for line, row in enumerate(rows, start=2):
+        if None in row or None in row.values():  # csv.DictReader's marks of a ragged row
+            raise ProvenanceError(f"{table}: row {line} has too few or too many fields")
         yield from _row_mismatches(line, row, text)
 
 
