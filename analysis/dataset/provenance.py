@@ -19,6 +19,7 @@ from pathlib import Path
 from analysis import paths
 from analysis.dataset.numerals import NumberParseError, parse_number
 from analysis.dataset.source import read_raw_text
+from analysis.io import format_value
 
 #: Columns a provenance check reads.
 PROVENANCE_COLUMNS: tuple[str, ...] = ("value", "value_text", "evidence", "char_start", "char_end")
@@ -71,7 +72,8 @@ def check_statistics(
 
     Raises:
         ProvenanceError: The first mismatch, naming the file, row, column and both values;
-            also a missing column or an unreadable file.
+            also a missing column, a row with too few or too many fields, or an unreadable
+            file.
         analysis.dataset.source.ChecksumMismatchError: The raw report changed.
     """
     text = read_raw_text(raw, expected_sha256)
@@ -91,6 +93,8 @@ def find_mismatches(table: Path, text: str) -> Iterator[Mismatch]:
     if missing:
         raise ProvenanceError(f"{table}: missing column(s) {', '.join(missing)}")
     for line, row in enumerate(rows, start=2):
+        if None in row or None in row.values():  # csv.DictReader's marks of a ragged row
+            raise ProvenanceError(f"{table}: row {line} has too few or too many fields")
         yield from _row_mismatches(line, row, text)
 
 
@@ -115,7 +119,7 @@ def _row_mismatches(line: int, row: dict[str, str], text: str) -> Iterator[Misma
                        "the report's words do not parse as")
         return
     if not _same_number(row["value"], parsed):
-        yield Mismatch(line, fact, "value", row["value"], _plain(parsed),
+        yield Mismatch(line, fact, "value", row["value"], format_value(parsed),
                        f"its value_text {row['value_text']!r} reads as")
 
 
@@ -125,7 +129,3 @@ def _same_number(found: str, parsed: int | float) -> bool:
     except ValueError:
         return False
     return math.isclose(value, parsed, rel_tol=1e-12, abs_tol=0.0)
-
-
-def _plain(value: int | float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)

@@ -72,6 +72,16 @@ def test_offsets_outside_the_report_are_refused(tmp_path):
         check_statistics(table)
 
 
+def test_a_truncated_row_is_refused(tmp_path):
+    """A row cut short (fewer fields than the header) is one clear error naming the row."""
+    lines = paths.STATISTICS_CSV.read_text(encoding="utf-8").split("\n")
+    lines[2] = lines[2].split(",")[0]  # the second data row keeps only its fact_id
+    table = tmp_path / "report_statistics.csv"
+    table.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(ProvenanceError, match=r"csv: row 3 has too few or too many"):
+        check_statistics(table)
+
+
 def test_a_changed_raw_report_is_refused(tmp_path):
     """The raw report's checksum is verified before the table is compared with it."""
     raw = tmp_path / "raw.txt"
