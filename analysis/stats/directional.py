@@ -34,7 +34,12 @@ from scipy import special
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from analysis.stats.estimates import check_conf_level, check_count, check_count_within
+from analysis.stats.estimates import (
+    check_conf_level,
+    check_count,
+    check_count_within,
+    check_dispersion,
+)
 from analysis.stats.pvalues import format_p
 
 __all__ = [
@@ -42,7 +47,6 @@ __all__ = [
     "VERDICTS",
     "DirectionalTest",
     "binomial_direction",
-    "check_dispersion",
     "dispersion_flip",
     "format_p",
     "holm",
@@ -58,28 +62,6 @@ VERDICTS: tuple[str, ...] = ("supported", "inconclusive", "contradicted")
 #: Below this a p-value is computed from the log tail (continued fraction), not from scipy.
 _TINY = 1e-250
 _LN10 = math.log(10.0)
-
-
-def check_dispersion(value: object, name: str = "dispersion") -> float:
-    """Validate a dispersion (quasi-Poisson scale or design effect): a finite number >= 1.
-
-    Args:
-        value: The candidate value.
-        name: The argument name, used in the error message.
-
-    Returns:
-        The dispersion as a float.
-
-    Raises:
-        ValueError: If ``value`` is not a finite number of at least 1.
-    """
-    message = f"{name} must be a finite number >= 1, got {value!r}"
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(message)
-    result = float(value)
-    if not math.isfinite(result) or result < 1.0:
-        raise ValueError(message)
-    return result
 
 
 def _log_betainc_cf(a: float, b: float, z: float) -> float:

@@ -30,6 +30,7 @@ __all__ = [
     "check_conf_level",
     "check_count",
     "check_count_within",
+    "check_dispersion",
     "check_positive",
     "estimates_frame",
     "estimates_summary",
@@ -148,6 +149,28 @@ def check_conf_level(value: object, name: str = "conf_level") -> float:
         raise ValueError(message)
     result = float(value)
     if not 0.0 < result < 1.0:  # also rejects NaN
+        raise ValueError(message)
+    return result
+
+
+def check_dispersion(value: object, name: str = "dispersion") -> float:
+    """Validate a dispersion (quasi-Poisson scale or design effect): a finite number >= 1.
+
+    Args:
+        value: The candidate value.
+        name: The argument name, used in the error message.
+
+    Returns:
+        The dispersion as a float.
+
+    Raises:
+        ValueError: If ``value`` is not a finite number of at least 1.
+    """
+    message = f"{name} must be a finite number >= 1, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(message)
+    result = float(value)
+    if not math.isfinite(result) or result < 1.0:
         raise ValueError(message)
     return result
 

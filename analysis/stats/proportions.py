@@ -30,12 +30,13 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.stats.directional import check_dispersion, log_tail
+from analysis.stats.directional import log_tail
 from analysis.stats.estimates import (
     Estimate,
     check_conf_level,
     check_count,
     check_count_within,
+    check_dispersion,
     check_positive,
 )
 

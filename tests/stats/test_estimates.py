@@ -15,6 +15,7 @@ from analysis.stats.estimates import (
     check_conf_level,
     check_count,
     check_count_within,
+    check_dispersion,
     check_positive,
     estimates_frame,
 )
@@ -212,6 +213,13 @@ def test_check_conf_level_rejects(value: object) -> None:
     """Only numbers strictly between 0 and 1 are valid confidence levels."""
     with pytest.raises(ValueError, match="conf_level"):
         check_conf_level(value)
+
+
+@pytest.mark.parametrize("bad", [0.5, math.nan, math.inf, "2", True])
+def test_bad_dispersion(bad: object) -> None:
+    """Dispersion below 1 or not a number is refused, naming the parameter."""
+    with pytest.raises(ValueError, match="dispersion must be a finite number >= 1"):
+        check_dispersion(bad)
 
 
 def test_check_count_within() -> None:
