@@ -47,6 +47,8 @@ __all__ = [
     "VERDICTS",
     "DirectionalTest",
     "binomial_direction",
+    "central_p",
+    "clopper_pearson_limits",
     "dispersion_flip",
     "format_p",
     "holm",
@@ -127,8 +129,38 @@ def log_tail(successes: float, trials: float, p0: float, side: str) -> float:
     return _log_betainc(trials - successes, successes + 1, 1.0 - p0)
 
 
-def _bounds(successes: float, trials: float, alpha: float) -> tuple[float, float]:
-    """Central Clopper-Pearson limits at level ``1 - alpha`` for real-valued counts."""
+def central_p(successes: float, trials: float, p0: float) -> float:
+    """Two-sided central exact binomial p-value: twice the smaller one-sided tail, capped at 1.
+
+    The test the central Clopper-Pearson interval (:func:`clopper_pearson_limits`) inverts;
+    like :func:`log_tail` it accepts the real-valued effective counts of a dispersed model.
+
+    Args:
+        successes: ``x``, with ``0 <= x <= n`` (may be fractional).
+        trials: ``n > 0`` (may be fractional).
+        p0: The reference proportion, in [0, 1].
+
+    Returns:
+        The p-value (1 or 0 at ``p0`` 0 or 1, by whether ``x`` equals ``p0 n``).
+    """
+    if p0 in (0.0, 1.0):
+        return 1.0 if successes == p0 * trials else 0.0
+    smaller = min(log_tail(successes, trials, p0, "above"), log_tail(successes, trials, p0,
+                                                                      "below"))
+    return min(1.0, 2.0 * math.exp(smaller))
+
+
+def clopper_pearson_limits(successes: float, trials: float, alpha: float) -> tuple[float, float]:
+    """Central Clopper-Pearson limits at level ``1 - alpha`` for real-valued counts.
+
+    Args:
+        successes: ``x``, with ``0 <= x <= n`` (may be fractional).
+        trials: ``n > 0`` (may be fractional).
+        alpha: One minus the confidence level.
+
+    Returns:
+        The lower and upper limits of the proportion (0 at ``x = 0``, 1 at ``x = n``).
+    """
     low = 0.0 if successes <= 0 else float(sps.beta.ppf(alpha / 2, successes,
                                                            trials - successes + 1))
     high = 1.0 if successes >= trials else float(sps.beta.isf(alpha / 2, successes + 1,
@@ -207,7 +239,7 @@ def _binomial_test(
     other = "below" if side == "above" else "above"
     xe, ne = x / phi, n / phi
     log_p, log_p_other = log_tail(xe, ne, p0, side), log_tail(xe, ne, p0, other)
-    low, high = _bounds(xe, ne, alpha)
+    low, high = clopper_pearson_limits(xe, ne, alpha)
     return DirectionalTest(
         estimate=to_scale(x / n), ci_low=to_scale(low), ci_high=to_scale(high),
         reference=to_scale(p0), side=side, conf_level=1.0 - alpha, dispersion=phi,

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.stats.directional import log_tail
+from analysis.stats.directional import central_p
 from analysis.stats.estimates import (
     Estimate,
     check_conf_level,
@@ -110,7 +110,7 @@ def proportion_ci(
         dispersion: Design effect ``>= 1``: interval and test use the effective counts
             ``successes / dispersion`` of ``total / dispersion``; the test is then the
             central exact test (twice the smaller one-sided tail, by the regularized
-            incomplete beta function, :func:`analysis.stats.directional.log_tail`).
+            incomplete beta function, :func:`analysis.stats.directional.central_p`).
 
     Returns:
         An :class:`~analysis.stats.estimates.Estimate` with metric ``"proportion"``
@@ -160,7 +160,7 @@ def proportion_ci(
         method_text += f"; exact binomial test of p = {null_p:g} (scipy binomtest)"
         inputs["null"] = null_p
     elif null_p is not None:
-        p_value = _central_p(k / phi, n / phi, null_p)
+        p_value = central_p(k / phi, n / phi, null_p)
         method_text += f"; central exact binomial test of p = {null_p:g}"
         inputs["null"] = null_p
     if phi != 1.0:
@@ -181,15 +181,6 @@ def proportion_ci(
             "percent_ci_high": 100.0 * high,
         },
     )
-
-
-def _central_p(successes: float, trials: float, p0: float) -> float:
-    """Two-sided central exact p-value: twice the smaller one-sided tail, capped at 1."""
-    if p0 in (0.0, 1.0):
-        return 1.0 if successes == p0 * trials else 0.0
-    smaller = min(log_tail(successes, trials, p0, "above"), log_tail(successes, trials, p0,
-                                                                      "below"))
-    return min(1.0, 2.0 * math.exp(smaller))
 
 
 def _check_amount(value: object, name: str, unit: str, *, positive: bool) -> float:

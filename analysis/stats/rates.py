@@ -28,7 +28,7 @@ from scipy import optimize, stats
 from statsmodels.stats import rates as sm_rates
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.stats.directional import log_tail
+from analysis.stats.directional import central_p, clopper_pearson_limits
 from analysis.stats.estimates import (
     Estimate,
     check_conf_level,
@@ -428,16 +428,13 @@ def _dispersed_ratio(
         return _ratio_estimate((c1, c2), (e1, e2), level, limits, p_value, text)
     x, n = c2 / phi, (c1 + c2) / phi
     p0 = e2 / (e1 + e2)
-    smaller = min(log_tail(x, n, p0, "above"), log_tail(x, n, p0, "below"))
-    p_low = 0.0 if x <= 0 else float(stats.beta.ppf(alpha / 2, x, n - x + 1))
-    p_high = 1.0 if x >= n else float(stats.beta.isf(alpha / 2, x + 1, n - x))
+    p_low, p_high = clopper_pearson_limits(x, n, alpha)
     limits = (_odds_to_ratio(p_low, e1, e2) if c2 > 0 else 0.0,
               _odds_to_ratio(p_high, e1, e2) if c1 > 0 else math.inf)
     text = ("central exact conditional binomial test (twice the smaller tail); CI: "
             "Clopper-Pearson interval of the conditional proportion, transformed to the rate "
             f"ratio; effective counts divided by the dispersion {phi:g}")
-    return _ratio_estimate((c1, c2), (e1, e2), level, limits,
-                           min(1.0, 2.0 * math.exp(smaller)), text)
+    return _ratio_estimate((c1, c2), (e1, e2), level, limits, central_p(x, n, p0), text)
 
 
 def _per_label(per: float) -> str:
