@@ -40,7 +40,6 @@ from analysis.stats.estimates import (
     check_count_within,
     check_dispersion,
 )
-from analysis.stats.pvalues import format_p
 
 __all__ = [
     "SIDES",
@@ -50,7 +49,6 @@ __all__ = [
     "central_p",
     "clopper_pearson_limits",
     "dispersion_flip",
-    "format_p",
     "holm",
     "intersection_union",
     "log_tail",

@@ -20,7 +20,6 @@ from scipy import stats as sps
 from analysis.stats.directional import (
     binomial_direction,
     dispersion_flip,
-    format_p,
     holm,
     intersection_union,
     log_tail,
@@ -28,6 +27,7 @@ from analysis.stats.directional import (
 )
 from analysis.stats.estimates import estimates_summary
 from analysis.stats.proportions import proportion_ci
+from analysis.stats.pvalues import format_p
 from analysis.stats.rates import compare_poisson_counts, rate_per_population
 from analysis.stats.tables import rate_ratios_by_group
 from analysis.stats.trends import compare_trends
