@@ -31,6 +31,7 @@ __all__ = [
     "check_count",
     "check_count_within",
     "check_dispersion",
+    "check_method",
     "check_positive",
     "estimates_frame",
     "estimates_summary",
@@ -173,6 +174,33 @@ def check_dispersion(value: object, name: str = "dispersion") -> float:
     if not math.isfinite(result) or result < 1.0:
         raise ValueError(message)
     return result
+
+
+def check_method(method: object, known: Mapping[str, object], aliases: Mapping[str, str]) -> str:
+    """Resolve a method name: case and surrounding space ignored, aliases mapped.
+
+    Args:
+        method: The requested method.
+        known: The accepted method names (keys).
+        aliases: Alternative name -> accepted name.
+
+    Returns:
+        The accepted name.
+
+    Raises:
+        ValueError: If ``method`` is not a string naming a known method or an alias.
+
+    Example:
+        >>> check_method(" Exact ", {"exact-cond": None}, {"exact": "exact-cond"})
+        'exact-cond'
+    """
+    if isinstance(method, str):
+        key = method.strip().lower()
+        key = aliases.get(key, key)
+        if key in known:
+            return key
+    choices = ", ".join(repr(name) for name in known)
+    raise ValueError(f"method must be one of {choices}, got {method!r}")
 
 
 def check_count_within(count: int, total: float, count_name: str, total_name: str) -> None:

@@ -37,6 +37,7 @@ from analysis.stats.estimates import (
     check_count,
     check_count_within,
     check_dispersion,
+    check_method,
     check_positive,
 )
 
@@ -133,12 +134,7 @@ def proportion_ci(
     n = check_count(total, "total", positive=True)
     check_count_within(k, n, "successes", "total")
     level = check_conf_level(conf_level)
-    if not isinstance(method, str) or (
-        (key := _PROPORTION_ALIASES.get(method.strip().lower(), method.strip().lower()))
-        not in _PROPORTION_METHODS
-    ):
-        choices = ", ".join(repr(name) for name in _PROPORTION_METHODS)
-        raise ValueError(f"method must be one of {choices}, got {method!r}")
+    key = check_method(method, _PROPORTION_METHODS, _PROPORTION_ALIASES)
     sm_method, description = _PROPORTION_METHODS[key]
     null_p = None if null is None else _check_probability(null, "null")
     phi = check_dispersion(dispersion)

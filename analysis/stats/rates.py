@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 from scipy import optimize, stats
@@ -35,6 +35,7 @@ from analysis.stats.estimates import (
     check_count,
     check_count_within,
     check_dispersion,
+    check_method,
     check_positive,
 )
 
@@ -112,16 +113,6 @@ _RATE_ALIASES: dict[str, str] = {"garwood": "exact", "exact-c": "exact"}
 #: Methods accepted by :func:`rate_per_population` (aliases: ``"garwood"``,
 #: ``"exact-c"`` for ``"exact"``).
 RATE_METHODS: tuple[str, ...] = tuple(_RATE_METHODS)
-
-
-def _resolve(method: object, known: Mapping[str, object], aliases: Mapping[str, str]) -> str:
-    if isinstance(method, str):
-        key = method.strip().lower()
-        key = aliases.get(key, key)
-        if key in known:
-            return key
-    choices = ", ".join(repr(name) for name in known)
-    raise ValueError(f"method must be one of {choices}, got {method!r}")
 
 
 def _binomial_midp_limits(successes: int, trials: int, alpha: float) -> tuple[float, float]:
@@ -322,7 +313,7 @@ def compare_poisson_counts(
     e1 = check_positive(exposure1, "exposure1")
     e2 = check_positive(exposure2, "exposure2")
     level = check_conf_level(conf_level)
-    key = _resolve(method, _RATIO_METHODS, _RATIO_ALIASES)
+    key = check_method(method, _RATIO_METHODS, _RATIO_ALIASES)
     phi = check_dispersion(dispersion)
     _check_ratio_method(c1, c2, key, phi)
     if phi != 1.0:
@@ -492,7 +483,7 @@ def rate_per_population(
     scale = check_positive(per, "per")
     check_count_within(k, n, "count", "population")
     level = check_conf_level(conf_level)
-    key = _resolve(method, _RATE_METHODS, _RATE_ALIASES)
+    key = check_method(method, _RATE_METHODS, _RATE_ALIASES)
     sm_method, description = _RATE_METHODS[key]
     phi = check_dispersion(dispersion)
     low, high = sm_rates.confint_poisson(k / phi, n / phi, method=sm_method, alpha=1.0 - level)

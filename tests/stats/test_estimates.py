@@ -16,6 +16,7 @@ from analysis.stats.estimates import (
     check_count,
     check_count_within,
     check_dispersion,
+    check_method,
     check_positive,
     estimates_frame,
 )
@@ -220,6 +221,16 @@ def test_bad_dispersion(bad: object) -> None:
     """Dispersion below 1 or not a number is refused, naming the parameter."""
     with pytest.raises(ValueError, match="dispersion must be a finite number >= 1"):
         check_dispersion(bad)
+
+
+def test_check_method_maps_aliases_and_names_the_choices() -> None:
+    """Case and spaces are ignored, an alias maps to its method, anything else is refused."""
+    known, aliases = {"beta": None, "wilson": None}, {"exact": "beta"}
+    assert check_method(" Wilson ", known, aliases) == "wilson"
+    assert check_method("EXACT", known, aliases) == "beta"
+    for bad in ("exactly", 3, None):
+        with pytest.raises(ValueError, match=r"method must be one of 'beta', 'wilson', got"):
+            check_method(bad, known, aliases)
 
 
 def test_check_count_within() -> None:
