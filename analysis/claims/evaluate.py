@@ -14,14 +14,13 @@ from analysis.dataset.views import fact_value
 from analysis.stats.directional import (
     DirectionalTest,
     binomial_direction,
-    check_dispersion,
     dispersion_flip,
-    format_p,
     holm,
     intersection_union,
     rate_direction,
 )
-from analysis.stats.estimates import check_conf_level
+from analysis.stats.estimates import check_conf_level, check_dispersion
+from analysis.stats.pvalues import format_p
 from analysis.stats.trends import compare_trends
 
 _NAN = math.nan

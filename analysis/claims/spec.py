@@ -11,9 +11,10 @@ import yaml
 
 from analysis import paths
 from analysis.dataset.source import Report
+from analysis.stats import directional
 
-#: Model-based verdicts.
-VERDICTS: tuple[str, ...] = ("supported", "inconclusive", "contradicted", "not_testable")
+#: Model-based verdicts: the directional test's, or ``not_testable``.
+VERDICTS: tuple[str, ...] = (*directional.VERDICTS, "not_testable")
 #: Literal (arithmetic) verdicts.
 LITERAL_VERDICTS: tuple[str, ...] = ("true", "false", "not_testable")
 #: Name of the family of tested claims over which p-values are Holm-adjusted.
@@ -66,7 +67,6 @@ class Claim:
     sides: tuple[str, ...] = ()
     metric: str = ""
     null_value: float | None = None
-
 
 
 _CLAIM_KEYS = frozenset({"claim_id", "paragraph", "claim", "kind", "facts", "direction",

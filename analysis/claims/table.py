@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.claims.spec import FAMILY, LITERAL_VERDICTS, VERDICTS
+from analysis.stats import directional
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ _FIELD_TYPES = {"str": "string", "int": "integer", "int | None": "integer", "flo
 _ENUMS: dict[str, tuple[str, ...]] = {
     "kind": ("change", "diverging", "proportion", "not_testable"),
     "verdict": VERDICTS,
-    "verdict_holm": VERDICTS[:3],
+    "verdict_holm": directional.VERDICTS,
     "literal_verdict": LITERAL_VERDICTS,
 }
 

@@ -34,17 +34,21 @@ from scipy import special
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from analysis.stats.estimates import check_conf_level, check_count, check_count_within
-from analysis.stats.pvalues import format_p
+from analysis.stats.estimates import (
+    check_conf_level,
+    check_count,
+    check_count_within,
+    check_dispersion,
+)
 
 __all__ = [
     "SIDES",
     "VERDICTS",
     "DirectionalTest",
     "binomial_direction",
-    "check_dispersion",
+    "central_p",
+    "clopper_pearson_limits",
     "dispersion_flip",
-    "format_p",
     "holm",
     "intersection_union",
     "log_tail",
@@ -58,28 +62,6 @@ VERDICTS: tuple[str, ...] = ("supported", "inconclusive", "contradicted")
 #: Below this a p-value is computed from the log tail (continued fraction), not from scipy.
 _TINY = 1e-250
 _LN10 = math.log(10.0)
-
-
-def check_dispersion(value: object, name: str = "dispersion") -> float:
-    """Validate a dispersion (quasi-Poisson scale or design effect): a finite number >= 1.
-
-    Args:
-        value: The candidate value.
-        name: The argument name, used in the error message.
-
-    Returns:
-        The dispersion as a float.
-
-    Raises:
-        ValueError: If ``value`` is not a finite number of at least 1.
-    """
-    message = f"{name} must be a finite number >= 1, got {value!r}"
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(message)
-    result = float(value)
-    if not math.isfinite(result) or result < 1.0:
-        raise ValueError(message)
-    return result
 
 
 def _log_betainc_cf(a: float, b: float, z: float) -> float:
@@ -145,8 +127,38 @@ def log_tail(successes: float, trials: float, p0: float, side: str) -> float:
     return _log_betainc(trials - successes, successes + 1, 1.0 - p0)
 
 
-def _bounds(successes: float, trials: float, alpha: float) -> tuple[float, float]:
-    """Central Clopper-Pearson limits at level ``1 - alpha`` for real-valued counts."""
+def central_p(successes: float, trials: float, p0: float) -> float:
+    """Two-sided central exact binomial p-value: twice the smaller one-sided tail, capped at 1.
+
+    The test the central Clopper-Pearson interval (:func:`clopper_pearson_limits`) inverts;
+    like :func:`log_tail` it accepts the real-valued effective counts of a dispersed model.
+
+    Args:
+        successes: ``x``, with ``0 <= x <= n`` (may be fractional).
+        trials: ``n > 0`` (may be fractional).
+        p0: The reference proportion, in [0, 1].
+
+    Returns:
+        The p-value (1 or 0 at ``p0`` 0 or 1, by whether ``x`` equals ``p0 n``).
+    """
+    if p0 in (0.0, 1.0):
+        return 1.0 if successes == p0 * trials else 0.0
+    smaller = min(log_tail(successes, trials, p0, "above"), log_tail(successes, trials, p0,
+                                                                      "below"))
+    return min(1.0, 2.0 * math.exp(smaller))
+
+
+def clopper_pearson_limits(successes: float, trials: float, alpha: float) -> tuple[float, float]:
+    """Central Clopper-Pearson limits at level ``1 - alpha`` for real-valued counts.
+
+    Args:
+        successes: ``x``, with ``0 <= x <= n`` (may be fractional).
+        trials: ``n > 0`` (may be fractional).
+        alpha: One minus the confidence level.
+
+    Returns:
+        The lower and upper limits of the proportion (0 at ``x = 0``, 1 at ``x = n``).
+    """
     low = 0.0 if successes <= 0 else float(sps.beta.ppf(alpha / 2, successes,
                                                            trials - successes + 1))
     high = 1.0 if successes >= trials else float(sps.beta.isf(alpha / 2, successes + 1,
@@ -225,7 +237,7 @@ def _binomial_test(
     other = "below" if side == "above" else "above"
     xe, ne = x / phi, n / phi
     log_p, log_p_other = log_tail(xe, ne, p0, side), log_tail(xe, ne, p0, other)
-    low, high = _bounds(xe, ne, alpha)
+    low, high = clopper_pearson_limits(xe, ne, alpha)
     return DirectionalTest(
         estimate=to_scale(x / n), ci_low=to_scale(low), ci_high=to_scale(high),
         reference=to_scale(p0), side=side, conf_level=1.0 - alpha, dispersion=phi,

@@ -30,6 +30,8 @@ __all__ = [
     "check_conf_level",
     "check_count",
     "check_count_within",
+    "check_dispersion",
+    "check_method",
     "check_positive",
     "estimates_frame",
     "estimates_summary",
@@ -150,6 +152,55 @@ def check_conf_level(value: object, name: str = "conf_level") -> float:
     if not 0.0 < result < 1.0:  # also rejects NaN
         raise ValueError(message)
     return result
+
+
+def check_dispersion(value: object, name: str = "dispersion") -> float:
+    """Validate a dispersion (quasi-Poisson scale or design effect): a finite number >= 1.
+
+    Args:
+        value: The candidate value.
+        name: The argument name, used in the error message.
+
+    Returns:
+        The dispersion as a float.
+
+    Raises:
+        ValueError: If ``value`` is not a finite number of at least 1.
+    """
+    message = f"{name} must be a finite number >= 1, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(message)
+    result = float(value)
+    if not math.isfinite(result) or result < 1.0:
+        raise ValueError(message)
+    return result
+
+
+def check_method(method: object, known: Mapping[str, object], aliases: Mapping[str, str]) -> str:
+    """Resolve a method name: case and surrounding space ignored, aliases mapped.
+
+    Args:
+        method: The requested method.
+        known: The accepted method names (keys).
+        aliases: Alternative name -> accepted name.
+
+    Returns:
+        The accepted name.
+
+    Raises:
+        ValueError: If ``method`` is not a string naming a known method or an alias.
+
+    Example:
+        >>> check_method(" Exact ", {"exact-cond": None}, {"exact": "exact-cond"})
+        'exact-cond'
+    """
+    if isinstance(method, str):
+        key = method.strip().lower()
+        key = aliases.get(key, key)
+        if key in known:
+            return key
+    choices = ", ".join(repr(name) for name in known)
+    raise ValueError(f"method must be one of {choices}, got {method!r}")
 
 
 def check_count_within(count: int, total: float, count_name: str, total_name: str) -> None:

@@ -30,12 +30,14 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.stats.directional import check_dispersion, log_tail
+from analysis.stats.directional import central_p
 from analysis.stats.estimates import (
     Estimate,
     check_conf_level,
     check_count,
     check_count_within,
+    check_dispersion,
+    check_method,
     check_positive,
 )
 
@@ -109,7 +111,7 @@ def proportion_ci(
         dispersion: Design effect ``>= 1``: interval and test use the effective counts
             ``successes / dispersion`` of ``total / dispersion``; the test is then the
             central exact test (twice the smaller one-sided tail, by the regularized
-            incomplete beta function, :func:`analysis.stats.directional.log_tail`).
+            incomplete beta function, :func:`analysis.stats.directional.central_p`).
 
     Returns:
         An :class:`~analysis.stats.estimates.Estimate` with metric ``"proportion"``
@@ -132,12 +134,7 @@ def proportion_ci(
     n = check_count(total, "total", positive=True)
     check_count_within(k, n, "successes", "total")
     level = check_conf_level(conf_level)
-    if not isinstance(method, str) or (
-        (key := _PROPORTION_ALIASES.get(method.strip().lower(), method.strip().lower()))
-        not in _PROPORTION_METHODS
-    ):
-        choices = ", ".join(repr(name) for name in _PROPORTION_METHODS)
-        raise ValueError(f"method must be one of {choices}, got {method!r}")
+    key = check_method(method, _PROPORTION_METHODS, _PROPORTION_ALIASES)
     sm_method, description = _PROPORTION_METHODS[key]
     null_p = None if null is None else _check_probability(null, "null")
     phi = check_dispersion(dispersion)
@@ -159,7 +156,7 @@ def proportion_ci(
         method_text += f"; exact binomial test of p = {null_p:g} (scipy binomtest)"
         inputs["null"] = null_p
     elif null_p is not None:
-        p_value = _central_p(k / phi, n / phi, null_p)
+        p_value = central_p(k / phi, n / phi, null_p)
         method_text += f"; central exact binomial test of p = {null_p:g}"
         inputs["null"] = null_p
     if phi != 1.0:
@@ -180,15 +177,6 @@ def proportion_ci(
             "percent_ci_high": 100.0 * high,
         },
     )
-
-
-def _central_p(successes: float, trials: float, p0: float) -> float:
-    """Two-sided central exact p-value: twice the smaller one-sided tail, capped at 1."""
-    if p0 in (0.0, 1.0):
-        return 1.0 if successes == p0 * trials else 0.0
-    smaller = min(log_tail(successes, trials, p0, "above"), log_tail(successes, trials, p0,
-                                                                      "below"))
-    return min(1.0, 2.0 * math.exp(smaller))
 
 
 def _check_amount(value: object, name: str, unit: str, *, positive: bool) -> float:

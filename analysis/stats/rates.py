@@ -21,19 +21,21 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 from scipy import optimize, stats
 from statsmodels.stats import rates as sm_rates
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.stats.directional import check_dispersion, log_tail
+from analysis.stats.directional import central_p, clopper_pearson_limits
 from analysis.stats.estimates import (
     Estimate,
     check_conf_level,
     check_count,
     check_count_within,
+    check_dispersion,
+    check_method,
     check_positive,
 )
 
@@ -111,16 +113,6 @@ _RATE_ALIASES: dict[str, str] = {"garwood": "exact", "exact-c": "exact"}
 #: Methods accepted by :func:`rate_per_population` (aliases: ``"garwood"``,
 #: ``"exact-c"`` for ``"exact"``).
 RATE_METHODS: tuple[str, ...] = tuple(_RATE_METHODS)
-
-
-def _resolve(method: object, known: Mapping[str, object], aliases: Mapping[str, str]) -> str:
-    if isinstance(method, str):
-        key = method.strip().lower()
-        key = aliases.get(key, key)
-        if key in known:
-            return key
-    choices = ", ".join(repr(name) for name in known)
-    raise ValueError(f"method must be one of {choices}, got {method!r}")
 
 
 def _binomial_midp_limits(successes: int, trials: int, alpha: float) -> tuple[float, float]:
@@ -321,7 +313,7 @@ def compare_poisson_counts(
     e1 = check_positive(exposure1, "exposure1")
     e2 = check_positive(exposure2, "exposure2")
     level = check_conf_level(conf_level)
-    key = _resolve(method, _RATIO_METHODS, _RATIO_ALIASES)
+    key = check_method(method, _RATIO_METHODS, _RATIO_ALIASES)
     phi = check_dispersion(dispersion)
     _check_ratio_method(c1, c2, key, phi)
     if phi != 1.0:
@@ -427,16 +419,13 @@ def _dispersed_ratio(
         return _ratio_estimate((c1, c2), (e1, e2), level, limits, p_value, text)
     x, n = c2 / phi, (c1 + c2) / phi
     p0 = e2 / (e1 + e2)
-    smaller = min(log_tail(x, n, p0, "above"), log_tail(x, n, p0, "below"))
-    p_low = 0.0 if x <= 0 else float(stats.beta.ppf(alpha / 2, x, n - x + 1))
-    p_high = 1.0 if x >= n else float(stats.beta.isf(alpha / 2, x + 1, n - x))
+    p_low, p_high = clopper_pearson_limits(x, n, alpha)
     limits = (_odds_to_ratio(p_low, e1, e2) if c2 > 0 else 0.0,
               _odds_to_ratio(p_high, e1, e2) if c1 > 0 else math.inf)
     text = ("central exact conditional binomial test (twice the smaller tail); CI: "
             "Clopper-Pearson interval of the conditional proportion, transformed to the rate "
             f"ratio; effective counts divided by the dispersion {phi:g}")
-    return _ratio_estimate((c1, c2), (e1, e2), level, limits,
-                           min(1.0, 2.0 * math.exp(smaller)), text)
+    return _ratio_estimate((c1, c2), (e1, e2), level, limits, central_p(x, n, p0), text)
 
 
 def _per_label(per: float) -> str:
@@ -494,7 +483,7 @@ def rate_per_population(
     scale = check_positive(per, "per")
     check_count_within(k, n, "count", "population")
     level = check_conf_level(conf_level)
-    key = _resolve(method, _RATE_METHODS, _RATE_ALIASES)
+    key = check_method(method, _RATE_METHODS, _RATE_ALIASES)
     sm_method, description = _RATE_METHODS[key]
     phi = check_dispersion(dispersion)
     low, high = sm_rates.confint_poisson(k / phi, n / phi, method=sm_method, alpha=1.0 - level)

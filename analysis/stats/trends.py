@@ -21,8 +21,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-from analysis.stats.directional import check_dispersion
-from analysis.stats.estimates import Estimate, check_conf_level, check_count
+from analysis.stats.estimates import Estimate, check_conf_level, check_count, check_dispersion
 
 __all__ = ["compare_trends"]
 

@@ -15,6 +15,8 @@ from analysis.stats.estimates import (
     check_conf_level,
     check_count,
     check_count_within,
+    check_dispersion,
+    check_method,
     check_positive,
     estimates_frame,
 )
@@ -212,6 +214,23 @@ def test_check_conf_level_rejects(value: object) -> None:
     """Only numbers strictly between 0 and 1 are valid confidence levels."""
     with pytest.raises(ValueError, match="conf_level"):
         check_conf_level(value)
+
+
+@pytest.mark.parametrize("bad", [0.5, math.nan, math.inf, "2", True])
+def test_bad_dispersion(bad: object) -> None:
+    """Dispersion below 1 or not a number is refused, naming the parameter."""
+    with pytest.raises(ValueError, match="dispersion must be a finite number >= 1"):
+        check_dispersion(bad)
+
+
+def test_check_method_maps_aliases_and_names_the_choices() -> None:
+    """Case and spaces are ignored, an alias maps to its method, anything else is refused."""
+    known, aliases = {"beta": None, "wilson": None}, {"exact": "beta"}
+    assert check_method(" Wilson ", known, aliases) == "wilson"
+    assert check_method("EXACT", known, aliases) == "beta"
+    for bad in ("exactly", 3, None):
+        with pytest.raises(ValueError, match=r"method must be one of 'beta', 'wilson', got"):
+            check_method(bad, known, aliases)
 
 
 def test_check_count_within() -> None:
