@@ -193,7 +193,7 @@ def no_execution(monkeypatch):
     monkeypatch.setattr(runner, "_run_workers", forbidden)
 
 
-def test_unknown_parameter_rejected_before_execution(project, no_execution):
+def test_unknown_parameter_rejected_before_execution(project, first_run, no_execution):
     """An undeclared parameter is rejected, naming notebook, parameter and accepted names."""
     before = up_to_date(project)
     with pytest.raises(ParameterError) as caught:
@@ -204,7 +204,7 @@ def test_unknown_parameter_rejected_before_execution(project, no_execution):
     assert snapshot(project) == before and not project.runs_dir.exists()
 
 
-def test_mistyped_parameter_rejected_before_execution(project, no_execution):
+def test_mistyped_parameter_rejected_before_execution(project, first_run, no_execution):
     """A value of the wrong type is rejected, naming the expected type and the value."""
     before = up_to_date(project)
     alpha = project.notebooks_dir / "01-alpha.ipynb"
