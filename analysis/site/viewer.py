@@ -208,7 +208,7 @@ def load_viewer(
     raw: Path = paths.RAW_REPORT, processed: Path = paths.PROCESSED_DIR
 ) -> Viewer:
     """Read the raw report and the processed tables into a :class:`Viewer`."""
-    report = load_report(raw, None if raw == paths.RAW_REPORT else "")
+    report = load_report(raw)
     statistics = read_table(processed / "report_statistics.csv")
     checks = read_table(processed / "cross_checks.csv")
     facts = {row["fact_id"]: row for row in statistics.rows}
