@@ -33,6 +33,7 @@ import pytest
 import websocket
 
 from analysis import paths
+from tests.prerequisites import require
 
 LAB_PYTHON = paths.ROOT / ".venv-lab" / "bin" / "python"
 NOTEBOOK = "01-dataset.ipynb"
@@ -70,15 +71,6 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _require_lab_environment() -> None:
-    if LAB_PYTHON.exists():
-        return
-    message = f"the lab environment is missing ({LAB_PYTHON}); create it with `make lab-env`"
-    if os.environ.get("CI"):
-        pytest.fail(f"{message} (CI is set, so this is not skipped)")
-    pytest.skip(message)
-
-
 def _wait_until_up(server: Server, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -107,7 +99,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture()
 def lab(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
     """`make lab` on a free port with a token, in temporary Jupyter folders; stopped after."""
-    _require_lab_environment()
+    require(LAB_PYTHON.exists(),
+            f"the lab environment is missing ({LAB_PYTHON}); create it with `make lab-env`")
     token, port = secrets.token_hex(16), _free_port()
     outputs = tmp_path / "outputs"
     outputs.mkdir()

@@ -339,11 +339,15 @@ def _ratio_axis(ax: plt.Axes, low: float, high: float) -> None:
     """Log x axis from ``low`` to ``high`` with plain-number ticks on both sides of 1."""
     ax.set_xscale("log")
     ax.set_xlim(low, high)
-    ticks = [t for t in RATIO_TICKS if low <= t <= high]
+    _plain_ticks(ax, [t for t in RATIO_TICKS if low <= t <= high])
+    ax.axvline(1.0, color=GREY, linestyle="--", linewidth=1)
+
+
+def _plain_ticks(ax: plt.Axes, ticks: Sequence[float]) -> None:
+    """Only ``ticks`` on the x axis, written as plain numbers (no ``10^k`` on a log axis)."""
     ax.xaxis.set_major_locator(plt.FixedLocator(ticks))
     ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    ax.axvline(1.0, color=GREY, linestyle="--", linewidth=1)
 
 
 def _interval_rows(ax: plt.Axes, data: pd.DataFrame, label: str, colour_by: str | None,
@@ -400,7 +404,7 @@ def ratio_panels(
     axes = {i: fig.add_subplot(grid[i]) for i in reversed(range(len(frames)))}
     values = pd.concat(frames)
     categories = list(dict.fromkeys(values[colour_by].astype(str))) if colour_by else []
-    colours = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(categories)}
+    colours = _colours(categories)
     for index, frame, axis_label in zip(range(len(frames)), frames, (xlabel, effect_xlabel),
                                         strict=False):
         ax = axes[index]
@@ -461,10 +465,7 @@ def flip_points(
     ax.axvline(fragile_below, color=GREY, linestyle="--", linewidth=1)
     ax.set_xscale("log")
     ax.set_xlim(1.0, max(float(ordered[flip].max()) * 1.6, fragile_below * 1.6))
-    ticks = [t for t in (1, 1.5, 2, 3, 5, 10, 20, 50, 100) if t <= ax.get_xlim()[1]]
-    ax.xaxis.set_major_locator(plt.FixedLocator(ticks))
-    ax.xaxis.set_minor_locator(plt.NullLocator())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    _plain_ticks(ax, [t for t in (1, 1.5, 2, 3, 5, 10, 20, 50, 100) if t <= ax.get_xlim()[1]])
     ax.set_yticks(positions, [textwrap.fill(str(v), 34) for v in ordered[label]])
     ax.set_xlabel(xlabel)
     ax.set_title(title)

@@ -12,7 +12,6 @@ cell's image output, and a link to the figure's CSV after it.
 from __future__ import annotations
 
 import copy
-import csv
 import html
 import re
 from collections.abc import Iterable, Sequence
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from analysis.site.viewer import Table, read_table
 
 _SAVE_FIGURE = re.compile(r"save_figure\(\s*[^,()]+,\s*(?:name\s*=\s*)?([\"'])([\w-]+)\1")
 _TITLE_ARGUMENT = re.compile(
@@ -97,18 +98,13 @@ def chart_title(code: str, name: str, svg_text: str) -> str | None:
     return None
 
 
-def breakdowns(csv_file: Path) -> list[str]:
-    """The columns of a figure's CSV that are not measures and take several values."""
-    if not csv_file.is_file():
-        return []
-    with csv_file.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    header = list(rows[0]) if rows else []
+def breakdowns(data: Table) -> list[str]:
+    """The columns of a figure's data that are not measures and take several values."""
     return [
         column.replace("_", " ")
-        for column in header
+        for column in data.header
         if column.lower() not in MEASURE_COLUMNS
-        and len({row.get(column, "") for row in rows} - {""}) > 1
+        and len({row[column] for row in data.rows} - {""}) > 1
     ]
 
 
@@ -120,14 +116,6 @@ def alt_text(title: str, columns: Sequence[str], rows: int) -> str:
     if missing:
         text += ", by " + " and ".join(missing[:3])
     return f"{text} ({rows} data rows; the table is linked below the chart)."
-
-
-def _csv_rows(csv_file: Path) -> int:
-    """Number of data rows of a CSV (0 when it does not exist)."""
-    if not csv_file.is_file():
-        return 0
-    with csv_file.open(newline="", encoding="utf-8") as handle:
-        return max(sum(1 for _ in handle) - 1, 0)
 
 
 def notebook_figures(notebook: Path, figures_dir: Path) -> list[Figure]:
@@ -145,7 +133,8 @@ def notebook_figures(notebook: Path, figures_dir: Path) -> list[Figure]:
             svg_text = svg.read_text(encoding="utf-8") if svg.is_file() else ""
             title = chart_title(cell.source, name, svg_text) or _humanize(name)
             csv_file = figures_dir / f"{name}.csv"
-            alt = alt_text(title, breakdowns(csv_file), _csv_rows(csv_file))
+            data = read_table(csv_file) if csv_file.is_file() else Table((), ())
+            alt = alt_text(title, breakdowns(data), len(data.rows))
             found.append(Figure(name, notebook.stem, index, title, alt, csv_file.is_file()))
     return found
 

@@ -16,7 +16,6 @@ build (``builder-inited``) from the folders named by the config values ``compend
 
 from __future__ import annotations
 
-import csv
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 from analysis import paths
 from analysis.site import pages
 from analysis.site.figures import Figure, all_figures
-from analysis.site.viewer import Mark, Piece, Viewer, load_viewer, pieces, read_rows
+from analysis.site.viewer import Mark, Piece, Table, Viewer, load_viewer, pieces, read_table
 
 
 class element(nodes.Element, nodes.Inline):  # noqa: N801 - docutils names nodes in lower case
@@ -63,18 +62,8 @@ class SiteData:
     """What the directives show, read once per build."""
 
     viewer: Viewer
-    statistics_header: tuple[str, ...]
-    checks_header: tuple[str, ...]
-    checks: tuple[dict[str, str], ...]
-    claims_header: tuple[str, ...]
-    claims: tuple[dict[str, str], ...]
+    claims: Table
     figures: tuple[Figure, ...]
-
-
-def _header(path: Path) -> tuple[str, ...]:
-    """The header of a CSV file."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        return tuple(next(csv.reader(handle), []))
 
 
 def load_site_data(app: Sphinx) -> None:
@@ -82,14 +71,10 @@ def load_site_data(app: Sphinx) -> None:
     config = app.config
     processed, figures_dir = Path(config.compendium_processed), Path(config.compendium_figures)
     claims_csv = figures_dir / "claims.csv"
-    claims = tuple(read_rows(claims_csv)) if claims_csv.is_file() else ()
+    claims = read_table(claims_csv) if claims_csv.is_file() else Table((), ())
     notebooks = sorted(Path(config.compendium_notebooks).glob("*.ipynb"))
     app.env.compendium = SiteData(  # type: ignore[attr-defined]
         load_viewer(Path(config.compendium_raw), processed),
-        _header(processed / "report_statistics.csv"),
-        _header(processed / "cross_checks.csv"),
-        tuple(read_rows(processed / "cross_checks.csv")),
-        _header(claims_csv) if claims_csv.is_file() else (),
         claims,
         tuple(all_figures(notebooks, figures_dir)),
     )
@@ -276,11 +261,12 @@ class CompendiumTable(_Directive):
 
     def run(self) -> list[nodes.Node]:
         """Render the table."""
-        data = self.data
+        viewer = self.data.viewer
         if self.arguments[0] == "dataset":
-            return self.raw(pages.dataset_table(data.viewer, data.statistics_header, self.up))
-        rows = pages.discrepancies(data.checks) if "discrepancies" in self.options else data.checks
-        return self.raw(pages.cross_check_table(data.viewer, data.checks_header, rows, self.up))
+            return self.raw(pages.dataset_table(viewer, viewer.statistics.header, self.up))
+        checks = viewer.checks.rows
+        rows = pages.discrepancies(checks) if "discrepancies" in self.options else checks
+        return self.raw(pages.cross_check_table(viewer, viewer.checks.header, rows, self.up))
 
 
 class CompendiumClaims(_Directive):
@@ -289,7 +275,8 @@ class CompendiumClaims(_Directive):
     def run(self) -> list[nodes.Node]:
         """Render the claims."""
         data = self.data
-        return self.raw(pages.claims_list(data.viewer, data.claims_header, data.claims, self.up))
+        claims = data.claims
+        return self.raw(pages.claims_list(data.viewer, claims.header, claims.rows, self.up))
 
 
 class CompendiumGallery(_Directive):

@@ -15,7 +15,6 @@ directive of :mod:`analysis.site.sphinxext`.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from analysis import paths
 from analysis.dataset.source import Heading, Report, load_report
+from analysis.dataset.views import load_table
 
 _FOOTNOTE_REF = re.compile(r"\[footnoteRef:(?P<number>\d+)\]")
 _FACT_ID = re.compile(r"[A-Za-z0-9_]+")
@@ -87,13 +87,23 @@ class ViewerPage:
 
 
 @dataclass(frozen=True)
+class Table:
+    """A CSV table as text: its header, and its rows keyed by the header."""
+
+    header: tuple[str, ...]
+    rows: tuple[dict[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Viewer:
-    """Everything the viewer shows."""
+    """Everything the viewer shows, and the processed tables it was built from."""
 
     report: Report
     marks: tuple[Mark, ...]
     facts: Mapping[str, Mapping[str, str]]
     pages: tuple[ViewerPage, ...]
+    statistics: Table
+    checks: Table
 
     def page_of_paragraph(self, number: int) -> str:
         """Docname of the page showing paragraph ``number``."""
@@ -112,10 +122,10 @@ class Viewer:
         return first
 
 
-def read_rows(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV file as dictionaries keyed by its header."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+def read_table(path: Path) -> Table:
+    """A processed table as text (:func:`analysis.dataset.views.load_table`)."""
+    frame = load_table(path)
+    return Table(tuple(frame.columns), tuple(frame.to_dict("records")))
 
 
 def fact_ids(text: str, known: Iterable[str]) -> tuple[str, ...]:
@@ -198,11 +208,13 @@ def load_viewer(
     raw: Path = paths.RAW_REPORT, processed: Path = paths.PROCESSED_DIR
 ) -> Viewer:
     """Read the raw report and the processed tables into a :class:`Viewer`."""
-    report = load_report(raw, None if raw == paths.RAW_REPORT else "")
-    facts = {row["fact_id"]: row for row in read_rows(processed / "report_statistics.csv")}
-    checks = read_rows(processed / "cross_checks.csv")
-    marks = load_marks(read_rows(processed / "number_audit.csv"), facts, fact_flags(facts, checks))
-    return Viewer(report, marks, facts, viewer_pages(report))
+    report = load_report(raw)
+    statistics = read_table(processed / "report_statistics.csv")
+    checks = read_table(processed / "cross_checks.csv")
+    facts = {row["fact_id"]: row for row in statistics.rows}
+    flags = fact_flags(facts, checks.rows)
+    marks = load_marks(read_table(processed / "number_audit.csv").rows, facts, flags)
+    return Viewer(report, marks, facts, viewer_pages(report), statistics, checks)
 
 
 def pieces(

@@ -3,14 +3,14 @@
 Browser scaffolding (test-only): Debian's Chromium driven by Playwright's Python API with
 ``executable_path=/usr/bin/chromium`` (no browser download), offline flags, a fresh profile,
 and a route that aborts every request leaving the machine. Without Chromium the browser
-tests skip with a message, except when ``CI`` is set: then they fail.
+tests skip with a message, except when ``CI`` is set: then they fail
+(:func:`tests.prerequisites.require`).
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -22,6 +22,7 @@ import pytest
 
 from analysis import paths
 from analysis.site import build_site
+from tests.prerequisites import require
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = (
@@ -31,20 +32,6 @@ CHROMIUM_ARGS = (
 AXE = paths.ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = paths.ROOT / "test-artifacts"
 _LOCAL = re.compile(r"^(file:|data:|blob:|about:|https?://(127\.0\.0\.1|localhost)(:\d+)?/)")
-
-
-def in_ci() -> bool:
-    """Whether the CI variable is set to a true value."""
-    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
-
-
-def require(condition: bool, problem: str) -> None:
-    """Skip locally, fail in CI, when a browser-test prerequisite is missing."""
-    if condition:
-        return
-    if in_ci():
-        pytest.fail(f"CI is set, so the browser test may not be skipped: {problem}")
-    pytest.skip(problem)
 
 
 @pytest.fixture(scope="session")

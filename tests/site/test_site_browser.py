@@ -19,7 +19,8 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 import pytest
 
-from tests.site.conftest import ARTIFACTS, AXE, Problems, require
+from tests.prerequisites import require
+from tests.site.conftest import ARTIFACTS, AXE, Problems
 
 pytestmark = pytest.mark.browser
 
