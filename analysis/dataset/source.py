@@ -23,7 +23,8 @@ from analysis.io import sha256_file
 _HEADING = re.compile(r"^[ ]?\t(?P<label>[IVX]+|[A-Z]|\d+)\.\t(?P<title>.*?)\s*$")
 _PARAGRAPH = re.compile(r"^(?P<number>\d+)\.\t")
 _FOOTNOTE_BODY = re.compile(r"\[(?P<number>\d+):(?P<text>[^\]]*)\]")
-_FOOTNOTE_REF = re.compile(r"\[footnoteRef:(?P<number>\d+)\]")
+#: A footnote marker in the raw text, as the conversion left it: ``[footnoteRef:N]``.
+FOOTNOTE_REF = re.compile(r"\[footnoteRef:(?P<number>\d+)\]")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
 #: Numbered paragraphs the report is known to contain.
@@ -44,8 +45,8 @@ def read_raw_text(path: Path = paths.RAW_REPORT, expected_sha256: str | None = N
     Args:
         path: The raw text file.
         expected_sha256: Expected digest; defaults to :data:`analysis.paths.RAW_REPORT_SHA256`
-            when ``path`` is the project's raw report. ``""`` disables the check (tests on
-            synthetic text only).
+            whatever ``path`` is (a copy of the report must be the same bytes). ``""``
+            disables the check (tests on synthetic text only).
 
     Returns:
         The decoded UTF-8 text, unchanged (no newline translation).
@@ -269,7 +270,7 @@ def _paragraph_and_notes(
         chapter=context["chapter"],
         section=context["section"],
         subsection=context["subsection"],
-        footnote_refs=tuple(int(ref["number"]) for ref in _FOOTNOTE_REF.finditer(raw)),
+        footnote_refs=tuple(int(ref["number"]) for ref in FOOTNOTE_REF.finditer(raw)),
         masked="".join(masked),
     )
     return paragraph, notes

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import paths
-from analysis.dataset.source import Heading, Report, load_report
+from analysis.dataset.source import FOOTNOTE_REF, Heading, Report, load_report
 from analysis.dataset.views import load_table
 
-_FOOTNOTE_REF = re.compile(r"\[footnoteRef:(?P<number>\d+)\]")
 _FACT_ID = re.compile(r"[A-Za-z0-9_]+")
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 #: Cross-check outcomes that are not discrepancies.
@@ -234,7 +233,7 @@ def pieces(
         (its marker token is the reference itself).
     """
     items: list[tuple[int, int, Piece | None]] = [(s, e, None) for s, e in skip]
-    for match in _FOOTNOTE_REF.finditer(text, start, end):
+    for match in FOOTNOTE_REF.finditer(text, start, end):
         reference = Piece(match["number"], footnote=int(match["number"]))
         items.append((match.start(), match.end(), reference))
     taken = [(s, e) for s, e, _ in items]
