@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,38 +73,77 @@ def frame_to_csv_text(frame: pd.DataFrame) -> str:
     return rendered.to_csv(index=False, lineterminator="\n")
 
 
+def replace_all(moves: Sequence[tuple[Path, Path]], aside: Path) -> None:
+    """Move every ``(source, target)`` into place, or none of them.
+
+    A target that already exists is first moved into ``aside`` (a folder on the same
+    filesystem, created if needed); once every move succeeded those old files are deleted.
+    If any move fails (or is interrupted), the targets already replaced get their old files
+    back, new targets are removed, and the error propagates.
+
+    Args:
+        moves: Files to move; each source on the same filesystem as its target.
+        aside: Where the replaced files wait until the whole group is in place.
+
+    Raises:
+        OSError: A move failed; every target is as it was before.
+    """
+    done: list[tuple[Path, Path | None]] = []
+    try:
+        aside.mkdir(parents=True, exist_ok=True)
+        for index, (source, target) in enumerate(moves):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            kept = None
+            if target.exists() or target.is_symlink():
+                kept = aside / str(index)
+                os.replace(target, kept)
+            done.append((target, kept))
+            os.replace(source, target)
+    except BaseException:
+        for target, kept in reversed(done):
+            with contextlib.suppress(OSError):
+                if kept is not None:
+                    os.replace(kept, target)
+                elif target.is_file():
+                    target.unlink()
+        raise
+    for _, kept in done:
+        if kept is not None:
+            with contextlib.suppress(FileNotFoundError):
+                kept.unlink()
+
+
 def atomic_write_many(contents: Mapping[Path, str | bytes]) -> None:
     """Write several files so that either all are replaced or none is.
 
-    All contents are first written to temporary files beside their targets (with the
-    permissions ``open()`` would give a new file, not ``mkstemp``'s 0600); only when every
-    one was written are they moved into place. On any error (including
-    ``KeyboardInterrupt``) the temporary files are removed and the targets are untouched.
+    All contents are first written to temporary files in a scratch folder beside the first
+    target (with the permissions ``open()`` would give a new file, not ``mkstemp``'s 0600);
+    only when every one was written are they moved into place by :func:`replace_all`. On any
+    error (including ``KeyboardInterrupt``) the targets are as they were and the scratch
+    folder is removed.
 
     Args:
         contents: Target path -> text (UTF-8) or bytes.
     """
-    staged: list[tuple[Path, Path]] = []
+    targets = [Path(target) for target in contents]
+    if not targets:
+        return
     mask = os.umask(0)
     os.umask(mask)
+    targets[0].parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{targets[0].name}.", dir=targets[0].parent))
     try:
-        for target, content in contents.items():
-            target = Path(target)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-            )
-            staged.append((Path(name), target))
+        moves: list[tuple[Path, Path]] = []
+        for index, (target, content) in enumerate(zip(targets, contents.values(), strict=True)):
+            handle, name = tempfile.mkstemp(prefix=f"{index}.", dir=scratch)
             os.fchmod(handle, 0o666 & ~mask)
             data = content.encode("utf-8") if isinstance(content, str) else content
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
-        for temporary, target in staged:
-            os.replace(temporary, target)
+            moves.append((Path(name), target))
+        replace_all(moves, scratch / "previous")
     finally:
-        for temporary, _ in staged:
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def atomic_write(target: Path, content: str | bytes) -> None:

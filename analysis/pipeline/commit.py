@@ -8,12 +8,11 @@ Stop signals are held while this happens (:meth:`SignalGuard.hold`).
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis.io import replace_all
 from analysis.pipeline.jobs import OUTPUT_SUBDIR, Result
 from analysis.pipeline.manifest import (
     Manifest,
@@ -172,24 +171,9 @@ def replace_group(moves: Sequence[tuple[Path, Path]], aside: Path, what: str) ->
     Raises:
         SaveError: A move failed; every target is as it was before.
     """
-    done: list[tuple[Path, Path | None]] = []
     try:
-        aside.mkdir(parents=True, exist_ok=True)
-        for index, (source, target) in enumerate(moves):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            kept = None
-            if target.exists() or target.is_symlink():
-                kept = aside / str(index)
-                os.replace(target, kept)
-            done.append((target, kept))
-            os.replace(source, target)
+        replace_all(moves, aside)
     except OSError as error:
-        for target, kept in reversed(done):
-            with contextlib.suppress(OSError):
-                if kept is not None:
-                    os.replace(kept, target)
-                elif target.is_file():
-                    target.unlink()
         where = f" ({error.filename})" if error.filename else ""
         raise SaveError(
             f"cannot save {what}: {error.strerror or error}{where}; nothing of it was changed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import textwrap
 from pathlib import Path
 
@@ -269,3 +270,22 @@ def test_cross_check_on_unknown_fact_writes_nothing(tmp_path: Path) -> None:
                                                   r"\['sia_cases_legal'\]"):
         build_all(checks_path=checks, out_dir=out, datapackage_path=tmp_path / "dp.json")
     assert not out.exists()
+
+
+def test_atomic_write_many_puts_back_a_file_already_replaced(tmp_path: Path, monkeypatch) -> None:
+    """If the second move into place fails, the first target gets its old content back."""
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("old a\n")
+    second.write_text("old b\n")
+    real_replace = os.replace
+
+    def replace_failing_on_b(source, target):  # the new b fails; putting old files back works
+        if Path(target) == second and Path(source).parent.name != "previous":
+            raise OSError(28, "No space left on device", str(target))
+        return real_replace(source, target)
+
+    monkeypatch.setattr("analysis.io.os.replace", replace_failing_on_b)
+    with pytest.raises(OSError, match="No space left"):
+        atomic_write_many({first: "new a\n", second: "new b\n"})
+    assert first.read_text() == "old a\n" and second.read_text() == "old b\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]
