@@ -31,6 +31,10 @@ UV_DIR := .uv
 UV := $(UV_DIR)/bin/uv
 # uv uses the system Python given above and never downloads an interpreter.
 export UV_PYTHON_DOWNLOADS := never
+# uv compiles the bytecode of what it installs: with PYTHONDONTWRITEBYTECODE=1 (set in many
+# containers and CI images) Python never writes .pyc files, and every process would recompile
+# pandas, matplotlib and statsmodels from source (README, "Set-up").
+export UV_COMPILE_BYTECODE := 1
 # `jupyter lab` refuses to run as root unless told to.
 LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 AXE := node_modules/axe-core/axe.min.js
@@ -59,12 +63,14 @@ $(STAMP): requirements.lock pyproject.toml | $(UV)
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
 	$(UV) pip sync --quiet --python $(PY) --require-hashes requirements.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	$(PY) -m compileall -q -j 0 analysis
 	@touch $@
 
 $(LAB_STAMP): requirements-lab.lock pyproject.toml | $(UV)
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(LAB_VENV)
 	$(UV) pip sync --quiet --python $(LAB_VENV)/bin/python --require-hashes requirements-lab.lock
 	$(UV) pip install --quiet --python $(LAB_VENV)/bin/python --no-deps -e .
+	$(LAB_VENV)/bin/python -m compileall -q -j 0 analysis
 	@touch $@
 
 requirements-lab.lock:
