@@ -1,9 +1,14 @@
-"""File primitives shared by every stage: hashing, atomic writes, byte-stable CSV.
+"""File primitives shared by every stage: hashing, atomic writes, byte-stable CSV, strict YAML.
 
 Every file the project produces is written to a temporary file in the target's folder and
 moved into place with :func:`os.replace`, so an interrupted or failed run never leaves a
 half-written file where a good one was. This module imports nothing heavy (pandas only inside
-:func:`frame_to_csv_text`), so the pipeline's no-op path stays fast.
+:func:`frame_to_csv_text`, PyYAML only inside :func:`load_yaml`), so the pipeline's no-op path
+stays fast.
+
+Every YAML file the project reads (the extraction spec, the audit rules, the cross-checks, the
+claims, ``-f`` parameter files) goes through :func:`load_yaml`: a key given twice in any
+mapping and an unknown top-level key are refused, naming the file, the line and the key.
 """
 
 from __future__ import annotations
@@ -13,12 +18,93 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+class YamlFileError(ValueError):
+    """A YAML file that cannot be read as the project's specs must be: names file, line, key."""
+
+
+def load_yaml(path: str | os.PathLike[str], top_level: Collection[str] | None = None) -> Any:
+    """Read a YAML file strictly: safe types only, no key twice, no unknown top-level key.
+
+    Plain ``yaml.safe_load`` keeps the last of two equal keys silently; here the second one is
+    an error, in every mapping of the document.
+
+    Args:
+        path: The file.
+        top_level: The keys the document's top-level mapping may have; ``None`` accepts any
+            document (and any keys).
+
+    Returns:
+        The document (``None`` for an empty file).
+
+    Raises:
+        YamlFileError: The file is unreadable, not valid YAML, gives a key twice, or (with
+            ``top_level``) is not a mapping or has another key. The message starts with the
+            file and the line, e.g. ``data/claims.yaml, line 80: key 'reason' given twice``.
+    """
+    import yaml
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise YamlFileError(f"{path}: cannot read: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise YamlFileError(f"{path}: not UTF-8 text ({error.reason})") from None
+
+    def where(mark: Any) -> str:
+        return f"{path}, line {mark.line + 1}" if mark is not None else str(path)
+
+    class StrictLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    repeated = key in seen
+                except TypeError:  # an unhashable key: PyYAML refuses it below
+                    continue
+                if repeated:
+                    raise YamlFileError(f"{where(key_node.start_mark)}: key {key!r} given twice")
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    loader = StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if top_level is not None:
+            _check_top_level(node, top_level, where)
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as error:
+        problem = " ".join(f"{error.context or ''} {error.problem or ''}".split())
+        raise YamlFileError(f"{where(error.problem_mark)}: not valid YAML: {problem}") from None
+    except yaml.YAMLError as error:
+        raise YamlFileError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+    finally:
+        loader.dispose()
+
+
+def _check_top_level(node: Any, allowed: Collection[str], where: Any) -> None:
+    """Refuse a document that is not a mapping or has a top-level key outside ``allowed``."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        raise YamlFileError(f"{where(node.start_mark)}: expected a mapping with the keys "
+                            f"{sorted(allowed)}")
+    for key_node, _ in node.value:
+        if key_node.value not in allowed:
+            raise YamlFileError(
+                f"{where(key_node.start_mark)}: unknown top-level key {key_node.value!r} "
+                f"(allowed: {', '.join(sorted(allowed))})"
+            )
 
 
 def sha256_file(path: Path) -> str:

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from analysis import paths
 from analysis.dataset.source import Report
+from analysis.io import YamlFileError, load_yaml
 from analysis.stats import directional
 
 #: Model-based verdicts: the directional test's, or ``not_testable``.
@@ -19,6 +18,10 @@ VERDICTS: tuple[str, ...] = (*directional.VERDICTS, "not_testable")
 LITERAL_VERDICTS: tuple[str, ...] = ("true", "false", "not_testable")
 #: Name of the family of tested claims over which p-values are Holm-adjusted.
 FAMILY: str = "report_claims"
+
+
+#: Top-level keys of ``data/claims.yaml``.
+SPEC_KEYS: frozenset[str] = frozenset({"kinds", "claims"})
 
 
 class ClaimSpecError(ValueError):
@@ -159,12 +162,13 @@ def load_claims(path: Path = paths.CLAIMS_SPEC) -> list[Claim]:
             threshold, total or context entry, a duplicate id, or a not-testable claim
             without a reason.
     """
-    with Path(path).open(encoding="utf-8") as handle:
-        document = yaml.safe_load(handle) or {}
-    if "kinds" not in document and Path(path) != paths.CLAIMS_SPEC:
-        # A claims file without rules uses the project's (declared once, in data/claims.yaml).
-        with paths.CLAIMS_SPEC.open(encoding="utf-8") as handle:
-            document = {**document, "kinds": yaml.safe_load(handle)["kinds"]}
+    try:
+        document = load_yaml(path, top_level=SPEC_KEYS) or {}
+        if "kinds" not in document and Path(path) != paths.CLAIMS_SPEC:
+            # A claims file without rules uses the project's (declared once, in claims.yaml).
+            document = {**document, "kinds": load_yaml(paths.CLAIMS_SPEC, SPEC_KEYS)["kinds"]}
+    except YamlFileError as error:
+        raise ClaimSpecError(str(error)) from None
     rules = _kind_rules(document, path)
     claims: list[Claim] = []
     for index, entry in enumerate(document.get("claims", [])):

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
-import yaml
 
 from analysis import paths
 from analysis.dataset.numerals import FRACTIONS, MULTIPLIERS, ORDINALS, SCALES, TENS, UNITS
 from analysis.dataset.schema import AUDIT, AUDIT_CATEGORIES
 from analysis.dataset.source import Report
+from analysis.io import YamlFileError, load_yaml
 
 #: Categories of numeric tokens that are not statistics (declared in the schema).
 CATEGORIES: tuple[str, ...] = AUDIT_CATEGORIES
@@ -95,8 +95,10 @@ def load_audit_rules(path: Path = paths.AUDIT_RULES) -> list[AuditRule]:
         AuditError: Unknown keys or category, or a pattern that does not compile; the
             message names the file and the rule.
     """
-    with Path(path).open(encoding="utf-8") as handle:
-        document = yaml.safe_load(handle)
+    try:
+        document = load_yaml(path, top_level={"rules"}) or {}
+    except YamlFileError as error:
+        raise AuditError(str(error)) from None
     rules = []
     allowed = {"pattern", "category", "reason", "paragraphs", "footnotes", "cover"}
     for index, entry in enumerate(document.get("rules", [])):

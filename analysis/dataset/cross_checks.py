@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from analysis import paths
 from analysis.dataset.schema import CHECK_EXPECTATIONS, CHECK_KINDS, CROSS_CHECKS
+from analysis.io import YamlFileError, load_yaml
 
 #: Columns of ``cross_checks.csv``, in order.
 CROSS_CHECK_COLUMNS: tuple[str, ...] = CROSS_CHECKS.columns
@@ -90,8 +90,10 @@ def load_cross_checks(
             expectation, or an unknown fact; the message names the file, the check and the
             field.
     """
-    with Path(path).open(encoding="utf-8") as handle:
-        document = yaml.safe_load(handle)
+    try:
+        document = load_yaml(path, top_level={"checks"})
+    except YamlFileError as error:
+        raise CrossCheckSpecError(str(error)) from None
     if not isinstance(document, dict) or not isinstance(document.get("checks"), list):
         raise CrossCheckSpecError(f"{path}: expected a mapping with a 'checks' list")
     known = set(fact_ids) if fact_ids is not None else None

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from analysis import paths
 from analysis.dataset.numerals import NUMBER_PATTERN, QUALIFIER_PATTERN, parse_number
 from analysis.dataset.schema import BREAKDOWN_COLUMNS, STATISTICS_COLUMNS, UNIT_CODES
 from analysis.dataset.source import Report
+from analysis.io import YamlFileError, load_yaml
 
 __all__ = [
     "BREAKDOWN_COLUMNS",
@@ -59,20 +59,12 @@ _FACT_ID = re.compile(r"[a-z][a-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\{(value|num|qualifier|\.\.\.)\}")
 
 
+#: Top-level keys of ``data/extraction_spec.yaml``.
+SPEC_KEYS: frozenset[str] = frozenset({"defaults", "facts"})
+
+
 class SpecError(ValueError):
     """The extraction spec is malformed, or one of its patterns does not match once."""
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses a key given twice in one mapping."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        """Build a mapping, raising on a repeated key (plain YAML keeps the last silently)."""
-        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
-        repeated = sorted({str(k) for k in keys if keys.count(k) > 1})
-        if repeated:
-            raise SpecError(f"line {node.start_mark.line + 1}: key(s) {repeated} given twice")
-        return super().construct_mapping(node, deep=deep)
 
 
 @dataclass(frozen=True)
@@ -112,11 +104,10 @@ def load_spec(path: Path = paths.EXTRACTION_SPEC) -> list[FactSpec]:
             an unknown unit, or a pattern without exactly one ``{value}``; the message names
             the file and the fact (or the line).
     """
-    with Path(path).open(encoding="utf-8") as handle:
-        try:
-            document = yaml.load(handle, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
-        except SpecError as error:
-            raise SpecError(f"{path}: {error}") from None
+    try:
+        document = load_yaml(path, top_level=SPEC_KEYS)
+    except YamlFileError as error:
+        raise SpecError(str(error)) from None
     if not isinstance(document, dict) or not isinstance(document.get("facts"), list):
         raise SpecError(f"{path}: expected a mapping with a 'facts' list")
     defaults = document.get("defaults") or {}

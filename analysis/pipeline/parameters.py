@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from analysis.io import YamlFileError, load_yaml
 from analysis.pipeline.project import ParameterError, PipelineError, Project, discover_notebooks
 
 _NO_LITERAL = object()
@@ -137,21 +136,6 @@ def parse_cli_value(text: str) -> Any:
     return text
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses a mapping with the same key twice."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def load_parameter_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read parameters from a YAML file (a mapping of names to values).
 
@@ -160,14 +144,9 @@ def load_parameter_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             or is not a mapping.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PipelineError(f"cannot read parameter file {path}: {exc.strerror}") from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        detail = " ".join(str(exc).split())
-        raise PipelineError(f"parameter file {path} is not valid YAML: {detail}") from None
+        data = load_yaml(path)
+    except YamlFileError as error:
+        raise PipelineError(f"parameter file {error}") from None
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):

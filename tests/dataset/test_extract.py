@@ -133,7 +133,7 @@ def test_spec_unknown_key_is_refused(tmp_path: Path) -> None:
 def test_spec_repeated_key_is_refused(tmp_path: Path) -> None:
     """A key given twice in one entry (YAML would keep the last silently) is refused."""
     body = FACT.format(fact_id="twice", paragraph=38, pattern="{value}") + "    topic: u\n"
-    with pytest.raises(SpecError, match=r"line \d+: key\(s\) \['topic'\] given twice"):
+    with pytest.raises(SpecError, match=r"spec.yaml, line \d+: key 'topic' given twice"):
         load_spec(_spec(tmp_path, body))
 
 

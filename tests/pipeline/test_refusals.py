@@ -88,7 +88,7 @@ def test_duplicate_yaml_keys_are_refused(tmp_path):
     """A parameter file giving a name twice is refused, naming the file and the key."""
     path = tmp_path / "params.yaml"
     path.write_text("label: a\nlabel: b\n")
-    with pytest.raises(pipeline.PipelineError, match="duplicate key 'label'") as caught:
+    with pytest.raises(pipeline.PipelineError, match=r"line 2: key 'label' given twice") as caught:
         pipeline.load_parameter_file(path)
     assert str(path) in str(caught.value)
 
