@@ -1,22 +1,22 @@
 """The processed tables' schemas, each field declared once.
 
-Every processed table is a :class:`Table` of :class:`Field` declarations: name, Table
+Every processed table is a :class:`~analysis.tableschema.Table` of
+:class:`~analysis.tableschema.Field` declarations: name, Table
 Schema type, constraints, enum and description. The CSV column order, the Table Schemas in
 ``data/datapackage.json`` and the row validation (Frictionless, driven by the same
 descriptors; see :mod:`analysis.dataset.validate`) all derive from these declarations, and
 the README's data dictionary describes them. Controlled vocabularies (units, qualifiers,
 offences, audit categories, cross-check kinds and outcomes) live here too.
 
-This module imports only :mod:`analysis.dataset.numerals` (for the qualifier codes), so every
-other dataset module can import it.
+This module imports only :mod:`analysis.dataset.numerals` (for the qualifier codes) and the
+leaf :mod:`analysis.tableschema` (the declarations' classes), so every other dataset module can
+import it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from analysis.dataset.numerals import QUALIFIER_CODES
+from analysis.tableschema import Field, Table
 
 #: Units a fact may have.
 UNIT_CODES: tuple[str, ...] = ("count", "percent", "ratio", "rank", "years", "days")
@@ -92,86 +92,6 @@ CHECK_OUTCOMES: tuple[str, ...] = (
 )  # fmt: skip
 
 _FACT_ID_PATTERN = "[a-z][a-z0-9_]*"
-
-
-@dataclass(frozen=True)
-class Field:
-    """One column of a processed table.
-
-    Attributes:
-        name: Column name.
-        type: Table Schema type (``string``, ``integer``, ``number``).
-        description: What the column holds.
-        required: Whether every row must have a value.
-        unique: Whether values must be unique.
-        enum: Allowed values (empty: any).
-        minimum: Smallest allowed value, if any.
-        maximum: Largest allowed value, if any.
-        pattern: Regular expression a value must match in full, if any.
-    """
-
-    name: str
-    type: str
-    description: str
-    required: bool = False
-    unique: bool = False
-    enum: tuple[str, ...] = ()
-    minimum: float | None = None
-    maximum: float | None = None
-    pattern: str | None = None
-
-    def descriptor(self) -> dict[str, Any]:
-        """Return the Table Schema field descriptor."""
-        constraints: dict[str, Any] = {}
-        if self.required:
-            constraints["required"] = True
-        if self.unique:
-            constraints["unique"] = True
-        if self.enum:
-            constraints["enum"] = list(self.enum)
-        if self.minimum is not None:
-            constraints["minimum"] = self.minimum
-        if self.maximum is not None:
-            constraints["maximum"] = self.maximum
-        if self.pattern is not None:
-            constraints["pattern"] = self.pattern
-        field: dict[str, Any] = {"name": self.name, "type": self.type,
-                                 "description": self.description}
-        if constraints:
-            field["constraints"] = constraints
-        return field
-
-
-@dataclass(frozen=True)
-class Table:
-    """One processed table: its file, its description and its fields in column order.
-
-    Attributes:
-        resource: Data-package resource name.
-        filename: CSV file name in ``data/processed/``.
-        description: What one row is.
-        fields: The columns, in order.
-        primary_key: The column that identifies a row.
-    """
-
-    resource: str
-    filename: str
-    description: str
-    fields: tuple[Field, ...]
-    primary_key: str
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """Column names in CSV order."""
-        return tuple(field.name for field in self.fields)
-
-    def schema_descriptor(self) -> dict[str, Any]:
-        """Return the Table Schema descriptor (fields, primary key, missing values)."""
-        return {
-            "fields": [field.descriptor() for field in self.fields],
-            "primaryKey": [self.primary_key],
-            "missingValues": [""],
-        }
 
 
 #: Breakdown columns of the statistics table (empty when a figure has no such breakdown).

@@ -25,8 +25,9 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import paths
-from analysis.dataset.schema import STATISTICS, STATISTICS_COLUMNS, Table
+from analysis.dataset.schema import STATISTICS, STATISTICS_COLUMNS
 from analysis.io import sha256_file
+from analysis.tableschema import Table
 
 #: A cross-field rule: (column, check(row, table) -> problem or "").
 RowRule = tuple[str, Callable[[dict[str, str], pd.DataFrame], str]]

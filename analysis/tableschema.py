@@ -1,0 +1,95 @@
+"""Table Schema declarations: a table's columns declared once, as data.
+
+A :class:`Table` is a tuple of :class:`Field` declarations (name, Table Schema type,
+constraints, description). Everything else about a table derives from it: the CSV's column
+order, the Table Schema descriptor in a Frictionless data package, and validation. The
+processed tables (:mod:`analysis.dataset.schema`), the claims table and the figures' CSVs all
+use these classes: one schema system for every table the compendium writes.
+
+A leaf: imports nothing from the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a processed table.
+
+    Attributes:
+        name: Column name.
+        type: Table Schema type (``string``, ``integer``, ``number``).
+        description: What the column holds.
+        required: Whether every row must have a value.
+        unique: Whether values must be unique.
+        enum: Allowed values (empty: any).
+        minimum: Smallest allowed value, if any.
+        maximum: Largest allowed value, if any.
+        pattern: Regular expression a value must match in full, if any.
+    """
+
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    unique: bool = False
+    enum: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+
+    def descriptor(self) -> dict[str, Any]:
+        """Return the Table Schema field descriptor."""
+        constraints: dict[str, Any] = {}
+        if self.required:
+            constraints["required"] = True
+        if self.unique:
+            constraints["unique"] = True
+        if self.enum:
+            constraints["enum"] = list(self.enum)
+        if self.minimum is not None:
+            constraints["minimum"] = self.minimum
+        if self.maximum is not None:
+            constraints["maximum"] = self.maximum
+        if self.pattern is not None:
+            constraints["pattern"] = self.pattern
+        field: dict[str, Any] = {"name": self.name, "type": self.type,
+                                 "description": self.description}
+        if constraints:
+            field["constraints"] = constraints
+        return field
+
+
+@dataclass(frozen=True)
+class Table:
+    """One processed table: its file, its description and its fields in column order.
+
+    Attributes:
+        resource: Data-package resource name.
+        filename: CSV file name in ``data/processed/``.
+        description: What one row is.
+        fields: The columns, in order.
+        primary_key: The column that identifies a row.
+    """
+
+    resource: str
+    filename: str
+    description: str
+    fields: tuple[Field, ...]
+    primary_key: str
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column names in CSV order."""
+        return tuple(field.name for field in self.fields)
+
+    def schema_descriptor(self) -> dict[str, Any]:
+        """Return the Table Schema descriptor (fields, primary key, missing values)."""
+        return {
+            "fields": [field.descriptor() for field in self.fields],
+            "primaryKey": [self.primary_key],
+            "missingValues": [""],
+        }
