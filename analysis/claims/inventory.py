@@ -17,8 +17,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.claims.spec import Claim, ClaimsFile, ClaimSpecError, Exclusion, InventoryRule
-from analysis.dataset.source import FOOTNOTE_REF, Report
+from analysis.claims.spec import (
+    Claim,
+    ClaimsFile,
+    ClaimSpecError,
+    Exclusion,
+    InventoryRule,
+    load_spec,
+)
+from analysis.dataset.source import FOOTNOTE_REF, Report, load_report
 
 #: Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = ("para", "paras", "art", "arts", "No", "vol", "p", "pp", "U.S", "e.g", "i.e")
@@ -266,3 +273,33 @@ def inventory_summary(inventory: Inventory) -> pd.DataFrame:
         "with a figure": int(((table["status"] == status) & (table["figures"] > 0)).sum()),
         "by a word only": int(((table["status"] == status) & (table["figures"] == 0)).sum()),
     } for status in ("claim", "excluded", "uncovered")]).set_index("status")
+
+
+def project_inventory(statistics: pd.DataFrame) -> Inventory:
+    """The project's inventory (the raw report, ``data/claims.yaml``), refused if incomplete.
+
+    Args:
+        statistics: The statistics table.
+
+    Returns:
+        The :class:`Inventory`.
+
+    Raises:
+        ClaimSpecError: As :func:`require_complete`.
+    """
+    inventory = take_inventory(load_report(), statistics, load_spec())
+    require_complete(inventory)
+    return inventory
+
+
+def excluded_sentences(inventory: Inventory) -> pd.DataFrame:
+    """The sentences the rule finds that are excluded, with where they are and why.
+
+    Returns:
+        Columns ``paragraph``, ``words`` (the rule's words found), ``sentence`` and
+        ``reason``.
+    """
+    table = inventory_table(inventory)
+    rows = table[table["status"] == "excluded"]
+    return rows.loc[:, ["paragraph", "words", "sentence", "covered_by"]].rename(
+        columns={"covered_by": "reason"}).reset_index(drop=True)

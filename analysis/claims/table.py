@@ -143,7 +143,8 @@ CLAIMS_TABLE = Table(
               minimum=1.0),
         # p-values
         Field("p_value", "number", "One-sided exact p-value in the claimed direction, "
-              "unadjusted, at dispersion; empty only below 1e-300.", **_P),
+              "unadjusted, at dispersion; empty only below 1e-300.", **_P,
+              unit="probability"),
         Field("log10_p", "number", "Base-10 log of p_value, from log survival functions "
               "(finite for every finite count)."),
         Field("p_display", "string", "p_value as text from its logarithm (2.6e-16, "
@@ -152,7 +153,7 @@ CLAIMS_TABLE = Table(
               "p-values are Holm-adjusted.", enum=(FAMILY,)),
         Field("p_holm", "number", "Holm-adjusted p-value: the largest adjusted p of the "
               "claim's hypotheses (one per series) in the family of distinct hypotheses.",
-              **_P),
+              **_P, unit="probability"),
         Field("verdict_holm", "string", "The verdict after the Holm adjustment, at "
               "dispersion (a contradicted verdict is left as it is).", enum=_MODEL_VERDICTS),
         # verdicts
@@ -178,9 +179,10 @@ CLAIMS_TABLE = Table(
         Field("noise_sigma", "number", "Reference year-noise sigma of the log-normal model "
               "(standard deviation of a year's log mean); changes only.", minimum=0.0),
         Field("p_noise", "number", "One-sided p-value of the change under Poisson counts "
-              "with a log-normal year effect of noise_sigma, unadjusted.", **_P),
+              "with a log-normal year effect of noise_sigma, unadjusted.", **_P,
+              unit="probability"),
         Field("p_noise_holm", "number", "p_noise Holm-adjusted over the family (shares "
-              "keep their binomial p-values).", **_P),
+              "keep their binomial p-values).", **_P, unit="probability"),
         Field("verdict_noise", "string", "The verdict under the year-noise model at "
               "noise_sigma, unadjusted.", enum=_MODEL_VERDICTS),
         Field("verdict_noise_holm", "string", "The verdict under the year-noise model at "
@@ -198,24 +200,28 @@ CLAIMS_TABLE = Table(
         Field("log10_prob_opposite_dispersed", "number", "The same at dispersion.",
               maximum=0.0),
         # size of a change
-        Field("percent_change", "number", "100 x (rate ratio - 1)."),
-        Field("percent_change_ci_low", "number", "Lower limit of percent_change."),
-        Field("percent_change_ci_high", "number", "Upper limit of percent_change."),
+        Field("percent_change", "number", "100 x (rate ratio - 1).", unit="percent"),
+        Field("percent_change_ci_low", "number", "Lower limit of percent_change.",
+              unit="percent"),
+        Field("percent_change_ci_high", "number", "Upper limit of percent_change.",
+              unit="percent"),
         Field("first_rate_ratio", "number", "Diverging claims: the first series' rate "
-              "ratio (later over earlier count)."),
-        Field("first_ci_low", "number", "Lower limit of first_rate_ratio."),
-        Field("first_ci_high", "number", "Upper limit of first_rate_ratio."),
+              "ratio (later over earlier count).", unit="ratio"),
+        Field("first_ci_low", "number", "Lower limit of first_rate_ratio.", unit="ratio"),
+        Field("first_ci_high", "number", "Upper limit of first_rate_ratio.", unit="ratio"),
         Field("second_rate_ratio", "number", "Diverging claims: the second series' rate "
-              "ratio."),
-        Field("second_ci_low", "number", "Lower limit of second_rate_ratio."),
-        Field("second_ci_high", "number", "Upper limit of second_rate_ratio."),
+              "ratio.", unit="ratio"),
+        Field("second_ci_low", "number", "Lower limit of second_rate_ratio.",
+              unit="ratio"),
+        Field("second_ci_high", "number", "Upper limit of second_rate_ratio.",
+              unit="ratio"),
         Field("effect_metric", "string", "ratio_of_rate_ratios for a diverging claim: an "
               "effect size (first series' ratio over the second's), not the test.",
               enum=("ratio_of_rate_ratios",)),
-        Field("effect_estimate", "number", "The ratio of rate ratios."),
+        Field("effect_estimate", "number", "The ratio of rate ratios.", unit="ratio"),
         Field("effect_ci_low", "number", "Lower limit (Wald interval of the Poisson GLM "
-              "interaction)."),
-        Field("effect_ci_high", "number", "Upper limit."),
+              "interaction).", unit="ratio"),
+        Field("effect_ci_high", "number", "Upper limit.", unit="ratio"),
         Field("context", "string", "Not-testable claims: figures shown as context only "
               "(e.g. both denominators of the suspension rate)."),
         Field("method", "string", "The test and interval, in words."),
@@ -288,7 +294,7 @@ VIEWS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType({
                     "dispersion_flip_holm", "noise_flip", "noise_flip_holm", "threshold",
                     "threshold_flip", "prob_opposite_display"),
     "not_testable": ("label", "paragraph", "reason_code", "reported_value", "estimate",
-                     "context"),
+                     "context", "verdict_reason"),
     "reasons": ("label", "verdict", "verdict_reason"),
 })
 
@@ -408,3 +414,17 @@ def multiplicity_summary(table: pd.DataFrame) -> str:
     return (f"Family {FAMILY!r}: {len(tested)} tested claims, Holm-adjusted over their "
             "distinct hypotheses. Verdicts that depend on the adjustment: "
             f"{names} (Poisson); {noise_names} (year noise).")
+
+
+def not_testable_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """How many not-testable claims each reason code has, most frequent first.
+
+    Args:
+        table: The claims table.
+
+    Returns:
+        One row per ``reason_code`` with the number of ``claims``.
+    """
+    rows = table[table["verdict"] == "not_testable"]
+    counts = rows.groupby("reason_code").size().rename("claims")
+    return counts.sort_values(ascending=False, kind="stable").to_frame()

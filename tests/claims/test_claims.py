@@ -2,8 +2,9 @@
 
 Numbers are checked against scipy's exact binomial tests and intervals, the regularized
 incomplete beta function (the binomial tail for the effective counts of a dispersed model),
-the normal distribution, statsmodels' Holm adjustment, root-finding by scipy's brentq, and the
-report's figures typed from paragraphs 38, 41 and 53 -- never against the module's own output.
+the normal distribution, Holm's adjustment by hand (checked against statsmodels),
+root-finding by scipy's brentq, and the report's figures typed from paragraphs 38, 41 and
+53 -- never against the module's own output.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from analysis.claims import (
     verdicts_by_sigma,
 )
 from analysis.dataset.source import Report
+from analysis.pipeline import declared_parameters
 
 
 def _table(values: dict[str, float], unit: str = "count") -> pd.DataFrame:
@@ -112,8 +114,10 @@ def test_dispersion_flip_recomputed_either_side(table: pd.DataFrame) -> None:
     claims = {c.claim_id: c for c in load_claims()}
     facts = _real_facts(table)
     for claim_id, flip in table["dispersion_flip"].dropna().items():
-        below = evaluate_claim(claims[claim_id], facts, dispersion=flip * (1 - 1e-6))
-        above = evaluate_claim(claims[claim_id], facts, dispersion=flip * (1 + 1e-6))
+        below = evaluate_claim(claims[claim_id], facts, dispersion=flip * (1 - 1e-6),
+                               noise_sigma=0.1)
+        above = evaluate_claim(claims[claim_id], facts, dispersion=flip * (1 + 1e-6),
+                               noise_sigma=0.1)
         assert below.verdict == table.loc[claim_id, "verdict"]
         assert above.verdict != table.loc[claim_id, "verdict"]
 
@@ -325,24 +329,39 @@ def _noise_p(name: str, sigma: float) -> float:
     return float(sps.norm.sf(z) if side == "above" else sps.norm.cdf(z))
 
 
+def _holm(p_values: list[float]) -> list[float]:
+    """Holm by hand: the i-th smallest p times (m - i + 1), running maximum, capped at 1."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * len(p_values), 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
+
+
 def _holm_of(claim_id: str, p_of: typing.Callable[[str], float], per_claim: bool = False,
              ) -> float:
-    """The claim's Holm-adjusted p (statsmodels) over the distinct hypotheses (or claims)."""
+    """The claim's Holm-adjusted p over the distinct hypotheses (or one member per claim)."""
     if per_claim:
         members = {c: max(p_of(h) for h in hs) for c, hs in _CLAIM_HYPOTHESES.items()}
-        adjusted = dict(zip(members, multipletests(list(members.values()), method="holm")[1],
-                            strict=True))
-        return float(adjusted[claim_id])
+        adjusted = dict(zip(members, _holm(list(members.values())), strict=True))
+        return adjusted[claim_id]
     names = list(_HYPOTHESES)
-    adjusted = dict(zip(names, multipletests([p_of(n) for n in names], method="holm")[1],
-                        strict=True))
-    return max(float(adjusted[h]) for h in _CLAIM_HYPOTHESES[claim_id])
+    adjusted = dict(zip(names, _holm([p_of(n) for n in names]), strict=True))
+    return max(adjusted[h] for h in _CLAIM_HYPOTHESES[claim_id])
+
+
+def test_hand_holm_is_statsmodels() -> None:
+    """The tests' Holm by hand agrees with statsmodels' multipletests on the real family."""
+    p_values = [_tail(name, 1.0) for name in _HYPOTHESES]
+    assert _holm(p_values) == pytest.approx(list(multipletests(p_values, method="holm")[1]),
+                                            rel=1e-12)
 
 
 def test_p_holm_over_the_distinct_hypotheses(table: pd.DataFrame) -> None:
-    """p_holm is statsmodels' Holm over the seven distinct hypotheses.
+    """p_holm is Holm over the seven distinct hypotheses.
 
-    p_holm: statsmodels' Holm over the seven distinct hypotheses; the moved-apart claim
+    p_holm: Holm over the seven distinct hypotheses; the moved-apart claim
     takes the larger of its two series' adjusted p-values.
     """
     for claim_id in _CLAIM_HYPOTHESES:
@@ -391,7 +410,7 @@ def test_pornography_victims_flip_by_family(table: pd.DataFrame, facts: pd.DataF
 
     With one member per claim, the moved-apart row repeats the pornography p and Holm
     doubles it: the flip falls from 3.18 (distinct hypotheses, where the largest p is not
-    scaled) to about 2.46 (brentq on statsmodels' Holm over the eight claims).
+    scaled) to about 2.46 (brentq on Holm over the eight claims).
     """
     per_claim = evaluate_claims(facts.assign(value=facts["value"].astype(float)),
                                 noise_sigma=0.1, family="claims")
@@ -528,3 +547,12 @@ def test_girls_claim_says_registered() -> None:
     """Para. 8 says boys under-report: the girls claim is about registered victims."""
     claim = next(c for c in load_claims() if c.claim_id == "girls_vast_majority")
     assert "registered" in claim.claim and "registered" in claim.question
+
+
+def test_notebook_default_sigma_is_the_declared_reference() -> None:
+    """Notebook 06's noise_sigma default is data/claims.yaml's noise.reference_sigma."""
+    notebook = paths.NOTEBOOKS_DIR / "06-claims.ipynb"
+    spec = load_spec()
+    assert spec.noise is not None
+    assert declared_parameters(notebook)["noise_sigma"].default_value == (
+        spec.noise.reference_sigma)

@@ -302,7 +302,7 @@ def test_holm_by_hand() -> None:
     assert holm([]) == []
 
 
-@settings(max_examples=50, deadline=None, derandomize=True, database=None)
+@settings(max_examples=15, deadline=None, derandomize=True, database=None)
 @given(st.lists(st.floats(1e-30, 1.0), min_size=1, max_size=12))
 def test_holm_matches_statsmodels(p_values: list[float]) -> None:
     """The closed form agrees with statsmodels' multipletests(method="holm")."""

@@ -11,7 +11,9 @@ import pytest
 
 from analysis.stats.estimates import (
     CORE_COLUMNS,
+    PERCENT_CHANGE_COLUMNS,
     Estimate,
+    PercentChange,
     check_conf_level,
     check_count,
     check_count_within,
@@ -242,8 +244,6 @@ def test_check_count_within() -> None:
 
 def test_percent_change_is_a_typed_field_flattened_before_extras() -> None:
     """A ratio's PercentChange: 100 x (ratio - 1) and its limits, in to_record and the frame."""
-    from analysis.stats.estimates import PERCENT_CHANGE_COLUMNS, PercentChange
-
     change = PercentChange.of_ratio(0.5, 0.4, 0.8)
     assert change.values() == pytest.approx((-50.0, -60.0, -20.0))
     estimate = dataclasses.replace(_ratio(), extra={"statistic": 1.0}, percent_change=change)
