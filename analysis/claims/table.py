@@ -332,7 +332,8 @@ def ratio_rows(table: pd.DataFrame) -> pd.DataFrame:
     """Tested claims about changes as rate ratios, for the ratio panel of the claims chart.
 
     A diverging claim gives one row per series, each with its own rate ratio and interval,
-    labelled with the series' counts.
+    labelled with the series' counts; their ``claim_id`` is the claim's with ``:first`` or
+    ``:second`` (the chart's rows stay unique, as the claims table's key requires).
     """
     tested = family_rows(table)
     rows = [tested[tested["kind"] == "change"]]
@@ -340,7 +341,8 @@ def ratio_rows(table: pd.DataFrame) -> pd.DataFrame:
         first, second = (part.strip() for part in row["counts"].split(";"))
         for series, counts in (("first", first), ("second", second)):
             rows.append(pd.DataFrame([{
-                **row.to_dict(), "label": f"{row['label']}: {counts}",
+                **row.to_dict(), "claim_id": f"{row['claim_id']}:{series}",
+                "label": f"{row['label']}: {counts}",
                 "estimate": row[f"{series}_rate_ratio"], "ci_low": row[f"{series}_ci_low"],
                 "ci_high": row[f"{series}_ci_high"],
             }]))

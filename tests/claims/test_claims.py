@@ -461,7 +461,9 @@ def test_moved_apart_row_shows_both_rate_ratios(table: pd.DataFrame) -> None:
         assert (row[f"{prefix}_ci_low"], row[f"{prefix}_ci_high"]) == pytest.approx(
             (low / (1 - low), high / (1 - high)), rel=1e-9)
     assert row["effect_estimate"] == pytest.approx((466 / 741) / (746 / 614))
-    labels = ratio_rows(table.reset_index())["label"].tolist()
+    rows = ratio_rows(table.reset_index())
+    assert rows["claim_id"].is_unique
+    labels = rows["label"].tolist()
     assert [label for label in labels if label.startswith(row["label"])] == [
         f"{row['label']}: 741 -> 466", f"{row['label']}: 614 -> 746"]
 
