@@ -342,7 +342,7 @@ class NoteCitation(_NoteDirective):
         citation = load_citation(path)
         self.tables.files.add(path.resolve())
         block = nodes.literal_block(citation.bibtex, citation.bibtex, language="bibtex")
-        return [nodes.paragraph(citation.text, citation.text), block]
+        return [nodes.paragraph(citation.text, citation.text, classes=["note-citation"]), block]
 
 
 def check_digits(app: Sphinx, docname: str, source: list[str]) -> None:

@@ -64,8 +64,10 @@ def test_what_may_hold_digits_passes(line: str) -> None:
 
 
 def test_directive_arguments_options_and_table_specs_are_not_prose() -> None:
-    """A figure's name, an option and a value-table's column formats may hold digits; a
-    header or caption line of prose may not."""
+    """Directive arguments, options and a value-table's column formats are not prose.
+
+    A header or caption line of prose is.
+    """
     text = (
         ":::{note-figure} sentences_2014\n"
         ":width: 80%\n"

@@ -22,6 +22,7 @@ from analysis import paths
 from analysis.site import paper
 from analysis.site.build import SiteBuildError
 from tests.prerequisites import require
+from tests.site.note_support import expected, rows
 
 NOTE = paper.SOURCE_DIR / "note.md"
 _VALUE_TABLE = re.compile(
@@ -43,21 +44,8 @@ def pdf_text(pdf: Path) -> str:
     return " ".join(out.split())
 
 
-def _claims(figures: Path = paths.FIGURES_DIR) -> dict[str, dict[str, str]]:
-    with (figures / "claims.csv").open(newline="", encoding="utf-8") as handle:
-        return {row["claim_id"]: row for row in csv.DictReader(handle)}
-
-
-def _expected(cell: str, spec: str) -> str:
-    """A cell as the note's format declares it, by Python's ``format`` (``p``: two
-    significant digits, as the note's p-values are shown)."""
-    if not spec:
-        return cell
-    if spec == "p":
-        return f"{float(cell):.2g}"
-    if spec.endswith("d"):
-        return format(int(float(cell)), spec)
-    return format(float(cell), spec.removeprefix("abs"))
+def _claims() -> dict[str, dict[str, str]]:
+    return {row["claim_id"]: row for row in rows(paths.FIGURES_DIR / "claims.csv")}
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +76,8 @@ def test_the_claims_table_is_in_the_pdf_as_the_note_formats_it(text: str) -> Non
         for row in rows:
             for spec in specs:
                 name, _, fmt = spec.partition(":")
-                expected = _expected(row[name], fmt)
-                assert expected in text, (row["claim_id"], name, expected)
+                shown = expected(row[name], fmt)
+                assert shown in text, (row["claim_id"], name, shown)
                 checked += 1
     assert checked >= 8 * 5
 
@@ -103,13 +91,15 @@ def test_inline_claim_values_are_in_the_pdf(text: str) -> None:
         spec = match["spec"] or ""
         if spec in {"list", "words", "Words"}:
             continue
-        expected = _expected(claims[match["key"]][match["column"]], spec)
-        assert expected in text, match.group()
+        shown = expected(claims[match["key"]][match["column"]], spec)
+        assert shown in text, match.group()
 
 
 def test_rate_ratios_and_counts_from_the_report_are_in_the_pdf(text: str) -> None:
-    """Closed forms on counts typed from para. 38: 746/614 and 466/741 as the note prints
-    them (three significant digits), and the counts themselves."""
+    """Closed forms on counts typed from para. 38, and the counts themselves.
+
+    746/614 and 466/741 as the note prints them (three significant digits).
+    """
     for count in ("614", "746", "741", "466", "1,130", "1,212"):
         assert count in text
     assert f"{746 / 614:.3g}" in text
@@ -117,8 +107,11 @@ def test_rate_ratios_and_counts_from_the_report_are_in_the_pdf(text: str) -> Non
 
 
 def test_references_and_citation_follow_the_lock_and_the_citation_file(text: str) -> None:
-    """The report with its symbol; each package named in the references with the version
-    pinned in requirements.lock; the citation's title, version and authors."""
+    """References and the citation come from the lock and ``CITATION.cff``.
+
+    The report with its symbol; each package named in the references with the version
+    pinned in requirements.lock; the citation's title, version and authors.
+    """
     cff = yaml.safe_load((paths.ROOT / "CITATION.cff").read_text(encoding="utf-8"))
     (report,) = [r for r in cff["references"] if r["type"] == "report"]
     assert "A/HRC/31/58/Add.1" in text
@@ -153,8 +146,11 @@ def _pdf_objects(pdf: Path) -> bytes:
 
 
 def test_metadata_title_language_headings_alt_text_pages(built: Path) -> None:
-    """Title (the note's heading), language, tagged structure with the note's headings,
-    every figure's alt text, and a page number on every page."""
+    """The PDF's metadata, tags, alt text and page numbers.
+
+    Title (the note's heading), language, tagged structure with the note's headings,
+    every figure's alt text, and a page number on every page.
+    """
     info = subprocess.run([_tool("pdfinfo"), str(built)], capture_output=True, text=True,
                           check=True).stdout
     source = NOTE.read_text(encoding="utf-8")
@@ -187,8 +183,11 @@ def test_two_builds_are_byte_identical(built: Path, tmp_path: Path) -> None:
 
 
 def test_the_dependency_file_names_the_inputs(built: Path) -> None:
-    """``<pdf>.d`` names the note, the tables its values come from, its figures, the
-    citation file, the lock and the code."""
+    """``<pdf>.d`` names every input.
+
+    The note, the tables its values come from, its figures, the citation file, the lock
+    and the code.
+    """
     rule = (built.parent / "note.pdf.d").read_text(encoding="utf-8")
     for name in ("site/note.md", "site/conf.py", "figures/claims.csv",
                  "data/processed/report_statistics.csv", "data/processed/cross_checks.csv",
@@ -204,8 +203,11 @@ def _make(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_changed_claim_count_rebuilds_the_note_and_changes_it(tmp_path: Path) -> None:
-    """Stale numbers cannot ship: in a scratch copy, change a claim's count; ``make`` sees
-    the PDF out of date, rebuilds it, and the new count is in its text."""
+    """Stale numbers cannot ship: a changed claim count rebuilds the PDF.
+
+    In a scratch copy, change a claim's count; ``make`` sees the PDF out of date, rebuilds
+    it, and the new count is in its text.
+    """
     require(shutil.which("make") is not None, "GNU make not found")
     figures, processed = tmp_path / "figures", tmp_path / "processed"
     shutil.copytree(paths.FIGURES_DIR, figures)
@@ -217,10 +219,9 @@ def test_a_changed_claim_count_rebuilds_the_note_and_changes_it(tmp_path: Path) 
     assert _make("-q", str(pdf), *settings).returncode == 0
     before = pdf_text(pdf)
     claims_csv = figures / "claims.csv"
-    with claims_csv.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-        header = list(rows[0])
-    (osaka,) = [row for row in rows if row["claim_id"] == "osaka_arrests_rare"]
+    table = rows(claims_csv)
+    header = list(table[0])
+    (osaka,) = [row for row in table if row["claim_id"] == "osaka_arrests_rare"]
     assert osaka["counts"] == "16 of 213"  # typed from para. 53
     shown = before.count("16 of 213")  # the claims table, and the report's words
     assert shown >= 2 and "19 of 213" not in before
@@ -228,7 +229,7 @@ def test_a_changed_claim_count_rebuilds_the_note_and_changes_it(tmp_path: Path) 
     with claims_csv.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, header, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(table)
     assert _make("-q", str(pdf), *settings).returncode == 1
     again = _make("paper", *settings)
     assert again.returncode == 0, again.stderr
