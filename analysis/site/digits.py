@@ -23,9 +23,9 @@ _MONTHS = (
 #: Spans that may hold digits in prose, each with the reason.
 ALLOWED: Mapping[str, re.Pattern[str]] = MappingProxyType(
     {
-        "a paragraph or footnote reference (para. 38, paras. 50-58, footnotes 3 and 13)":
+        "a paragraph or footnote reference (para. 38, Paras. 50-58, footnotes 3 and 13)":
             re.compile(
-                r"\b(?:paras?\.|paragraphs?|footnotes?|notes?)\s*\d+"
+                r"\b(?i:paras?\.|paragraphs?|footnotes?)\s*\d+"
                 r"(?:\s*(?:[-\u2013]|,|and|or|to)\s*\d+)*"
             ),
         "a year (1950-2049)": re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b"),

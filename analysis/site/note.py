@@ -323,13 +323,13 @@ class NoteReferences(_NoteDirective):
         items = nodes.bullet_list(classes=["note-references"])
         items += nodes.list_item("", nodes.paragraph(citation.report, citation.report))
         items += nodes.list_item("", nodes.paragraph(citation.text, citation.text))
-        for package in (line.strip() for line in self.content if line.strip()):
-            try:
-                version = locked_version(lock, package)
-            except ValueError as exc:
-                return self.fail(str(exc))
-            text = f"{package} {version} (pinned in requirements.lock)."
-            items += nodes.list_item("", nodes.paragraph(text, text))
+        try:
+            pinned = [f"{package} {locked_version(lock, package)}"
+                      for package in (line.strip() for line in self.content if line.strip())]
+        except ValueError as exc:
+            return self.fail(str(exc))
+        text = f"Software, at the versions pinned in requirements.lock: {', '.join(pinned)}."
+        items += nodes.list_item("", nodes.paragraph(text, text))
         return [items]
 
 

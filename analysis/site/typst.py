@@ -29,7 +29,7 @@ from analysis import paths
 from analysis.site import note
 
 logger = logging.getLogger(__name__)
-_MARKUP = re.compile(r"([!#-&(-/:-@\[-`{-~])")  # ASCII punctuation but the two quotes
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark
 
 
 class TypstError(RuntimeError):
@@ -39,7 +39,8 @@ class TypstError(RuntimeError):
 def markup(text: str) -> str:
     """Text as Typst markup: white space folded, every ASCII punctuation mark escaped.
 
-    Straight quotes stay unescaped so that Typst sets them as typographic quotes.
+    Quotes too: Typst would otherwise turn straight quotes into typographic ones, and the
+    report's words must stay as the data holds them (the site shows them straight as well).
     """
     return _MARKUP.sub(r"\\\1", re.sub(r"\s+", " ", text))
 
@@ -65,6 +66,8 @@ def preamble(title: str, authors: str, keywords: tuple[str, ...]) -> str:
 #show heading.where(level: 2): set text(size: 11pt)
 #show link: set text(fill: rgb("#1f4e8c"))
 #show table: set text(size: 8pt)
+#show table: set par(justify: false)
+#show figure.where(kind: table): set figure.caption(position: top)
 #show table.cell.where(y: 0): set text(weight: "bold")
 #show raw: set text(font: "DejaVu Sans Mono", size: 8pt)
 #show figure.caption: set text(size: 9pt)
@@ -158,13 +161,11 @@ class TypstTranslator:
     visit_note_value = visit_compound
 
     def visit_target(self, node: nodes.Element) -> str:
-        """Nothing (targets, comments, footnote bodies, site-only links)."""
+        """Nothing (targets, comments, site-only links)."""
         return ""
 
     visit_comment = visit_target
     visit_substitution_definition = visit_target
-    visit_footnote = visit_target
-    visit_label = visit_target
     visit_note_site_link = visit_target
     visit_index = visit_target
 
@@ -195,13 +196,6 @@ class TypstTranslator:
     def visit_note_link(self, node: nodes.Element) -> str:
         """An inserted value: a link to its entry in the list of sources."""
         return f"#link(<{note.source_label(node['source'])}>){self.block(node)}"
-
-    def visit_footnote_reference(self, node: nodes.footnote_reference) -> str:
-        """The footnote, set at its reference."""
-        footnote = self.document.ids[node["refid"]]
-        content = "".join(self.convert(child) for child in footnote.children
-                          if not isinstance(child, nodes.label)).strip()
-        return f"#footnote[{content}]"
 
     # ---- blocks -----------------------------------------------------------------------------
 

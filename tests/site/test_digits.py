@@ -47,6 +47,7 @@ def test_a_typed_number_is_found(line: str, found: list[str]) -> None:
     "line",
     [
         "para. 38, paras. 50\u201358, paragraphs 41 and 43, footnote 3, footnotes 3 and 13",
+        "Para. 38 says; Paras. 43\u201347 report; Footnote 13 adds",
         "between 2010 and 2014",
         "the visit of 19\u201326 October 2015",
         "the report (A/HRC/31/58/Add.1)",

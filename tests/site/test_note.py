@@ -46,8 +46,11 @@ def _ids(path: Path) -> set[str]:
 
 
 def test_every_inserted_number_links_to_its_source_row(site_dir: Path) -> None:
-    """Each value is a link to a page of the site and an id on it: the dataset row, the
-    claim, the cross-check or the figure in the gallery, as its reference names."""
+    """Each value is a link to a page of the site and an id on it.
+
+    The dataset row, the claim, the cross-check or the figure in the gallery, as its
+    reference names.
+    """
     article = _article((site_dir / "note.html").read_text(encoding="utf-8"))
     values = list(_VALUE.finditer(article))
     assert len(values) >= 60, len(values)
@@ -70,8 +73,10 @@ def test_every_inserted_number_links_to_its_source_row(site_dir: Path) -> None:
 
 
 def test_dataset_rows_lead_on_to_the_report_text(site_dir: Path) -> None:
-    """From a dataset row the note links to, the next link is the highlighted value in the
-    report viewer (the chain sentence → row → span)."""
+    """A dataset row the note links to leads on to the highlighted value in the report.
+
+    The chain sentence → row → span.
+    """
     article = _article((site_dir / "note.html").read_text(encoding="utf-8"))
     dataset = (site_dir / "dataset.html").read_text(encoding="utf-8")
     facts = {v["source"].split(":", 1)[1] for v in _VALUE.finditer(article)
@@ -98,8 +103,10 @@ def test_each_value_reads_what_its_table_holds(site_dir: Path) -> None:
 
 
 def test_no_number_on_the_page_escapes_the_links(site_dir: Path) -> None:
-    """The rendered prose, inserted values and generated blocks taken out, has no digit
-    outside paragraph references, years and dates (the same rules as the source lint)."""
+    """No digit on the page outside the inserted values and the generated blocks.
+
+    Paragraph references, years and dates excepted: the same rules as the source lint.
+    """
     article = _VALUE.sub(" ", _article((site_dir / "note.html").read_text(encoding="utf-8")))
     for pattern in _GENERATED:
         article = pattern.sub(" ", article)
