@@ -65,7 +65,7 @@ class CrossCheck:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CheckOutcome:
     """What evaluating a check gives: the outcome, the numbers behind it, the remainder."""
 
     outcome: str
@@ -153,17 +153,17 @@ def _decimals(value: float) -> int:
     return len(text.split(".")[1]) if "." in text else 0
 
 
-def _compare(check: CrossCheck, left: float, right: float) -> Outcome:
+def _compare(check: CrossCheck, left: float, right: float) -> CheckOutcome:
     """Kinds ``equal`` and ``comparison``."""
     difference = right - left
     if check.kind == "equal" and check.expected != "informational":
-        return Outcome("holds" if left == right else "fails",
+        return CheckOutcome("holds" if left == right else "fails",
                        f"{_fmt(left)} vs {_fmt(right)}", difference)
-    return Outcome("agrees" if left == right else "differs",
+    return CheckOutcome("agrees" if left == right else "differs",
                    f"{_fmt(left)} vs {_fmt(right)} (difference {_fmt(difference)})", difference)
 
 
-def _bound(check: CrossCheck, left: float, right: float) -> Outcome:
+def _bound(check: CrossCheck, left: float, right: float) -> CheckOutcome:
     """Kinds ``part_of_whole``, ``shares_within_100`` and ``shares_sum``."""
     difference = right - left
     within = left <= right
@@ -173,14 +173,14 @@ def _bound(check: CrossCheck, left: float, right: float) -> Outcome:
         else f"parts {_fmt(left)} exceed {_fmt(right)} by {_fmt(-difference)}"
     )
     if check.kind == "shares_sum":
-        return Outcome("note", f"shares add up to {_fmt(left)} per cent (no bound: "
+        return CheckOutcome("note", f"shares add up to {_fmt(left)} per cent (no bound: "
                                "categories may overlap)", None)
     if check.expected == "informational":
-        return Outcome("note", detail, difference)
-    return Outcome("holds" if within else "fails", detail, difference)
+        return CheckOutcome("note", detail, difference)
+    return CheckOutcome("holds" if within else "fails", detail, difference)
 
 
-def _rounding(check: CrossCheck, left: float, right: float) -> Outcome:
+def _rounding(check: CrossCheck, left: float, right: float) -> CheckOutcome:
     """Kinds ``implied_total`` and ``rounding_consistent_count``."""
     if check.kind == "implied_total":
         count, percent = left, right
@@ -201,8 +201,8 @@ def _rounding(check: CrossCheck, left: float, right: float) -> Outcome:
         + (f"{values.start}-{values.stop - 1}" if len(values) else "none")
     )
     if check.expected == "informational":
-        return Outcome("note", detail, None)
-    return Outcome("consistent" if len(values) else "impossible", detail, None)
+        return CheckOutcome("note", detail, None)
+    return CheckOutcome("consistent" if len(values) else "impossible", detail, None)
 
 
 def evaluate(check: CrossCheck, values: pd.Series) -> dict[str, object]:
