@@ -2,10 +2,12 @@
 
 ``data/cross_checks.yaml`` lists every check: the facts it compares, its kind (see
 :data:`analysis.dataset.schema.CHECK_KINDS`), the outcome expected from reading the report
-and why. This module loads and evaluates them. A check that must hold and fails, or an
-expected discrepancy that has disappeared, stops the build (:class:`CrossCheckError`): the
-data or the extraction changed. An informational check only reports: ``agrees``/``differs``
-for a comparison, ``note`` otherwise, never ``fails``.
+and why. A check expected to hold (or to show a discrepancy) quotes the report's words that
+make the relation necessary (``report_words``); the loader finds each in the report. Without
+such words a check is informational. This module loads and evaluates them. A check that
+must hold and fails, or an expected discrepancy that has disappeared, stops the build
+(:class:`CrossCheckError`): the data or the extraction changed. An informational check only
+reports: ``agrees``/``differs`` for a comparison, ``note`` otherwise, never ``fails``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from analysis.io import YamlFileError, load_yaml
 CROSS_CHECK_COLUMNS: tuple[str, ...] = CROSS_CHECKS.columns
 
 _KEYS = {"check_id", "kind", "description", "left", "right", "expected", "why"}
+_OPTIONAL_KEYS = {"report_words"}
 _PASSING = {
     "holds": {"holds", "consistent", "agrees"},
     "discrepancy": {"fails", "impossible", "differs"},
@@ -53,6 +56,8 @@ class CrossCheck:
         right: Fact ids summed on the right (the whole, the percentage or the count).
         expected: ``holds``, ``discrepancy`` or ``informational``.
         why: Why the check has this kind and expectation.
+        report_words: The report's words that make the relation necessary (verbatim); empty
+            for an informational check.
     """
 
     check_id: str
@@ -62,6 +67,7 @@ class CrossCheck:
     right: tuple[str, ...]
     expected: str
     why: str = ""
+    report_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,8 +93,9 @@ def load_cross_checks(
 
     Raises:
         CrossCheckSpecError: Missing or unknown keys, a duplicate id, an unknown kind or
-            expectation, or an unknown fact; the message names the file, the check and the
-            field.
+            expectation, an unknown fact, or a check expected to hold without the report's
+            words (or an informational one with them); the message names the file, the
+            check and the field.
     """
     try:
         document = load_yaml(path, top_level={"checks"})
@@ -111,7 +118,7 @@ def _check_entry(entry: Any, where: str, known: set[str] | None) -> CrossCheck:
         raise CrossCheckSpecError(f"{where}: expected a mapping")
     if "check_id" in entry:
         where = f"{where.split(': check')[0]}: check {entry['check_id']!r}"
-    missing, unknown = _KEYS - set(entry), set(entry) - _KEYS
+    missing, unknown = _KEYS - set(entry), set(entry) - _KEYS - _OPTIONAL_KEYS
     if missing or unknown:
         raise CrossCheckSpecError(
             f"{where}: missing keys {sorted(missing)}, unknown keys {sorted(unknown)}"
@@ -133,6 +140,14 @@ def _check_entry(entry: Any, where: str, known: set[str] | None) -> CrossCheck:
         raise CrossCheckSpecError(
             f"{where}, field 'right': empty exactly for the shares kinds, and left non-empty"
         )
+    if entry["kind"] == "implied_count" and (
+        entry["expected"] != "informational" or len(entry["left"]) < 2
+    ):
+        raise CrossCheckSpecError(
+            f"{where}, field 'left': implied_count needs a count and at least one "
+            "percentage, and is informational"
+        )
+    words = _report_words(entry, where)
     return CrossCheck(
         check_id=str(entry["check_id"]),
         kind=entry["kind"],
@@ -141,7 +156,42 @@ def _check_entry(entry: Any, where: str, known: set[str] | None) -> CrossCheck:
         right=tuple(entry["right"]),
         expected=entry["expected"],
         why=" ".join(str(entry["why"]).split()),
+        report_words=words,
     )
+
+
+def _report_words(entry: dict[str, Any], where: str) -> tuple[str, ...]:
+    """The check's quoted words: required unless informational, none if informational."""
+    words = entry.get("report_words", [])
+    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+        raise CrossCheckSpecError(f"{where}, field 'report_words': must be a list of quotes")
+    if (entry["expected"] == "informational") == bool(words):
+        raise CrossCheckSpecError(
+            f"{where}, field 'report_words': a check expected to hold (or to show a "
+            "discrepancy) quotes the report's words that make the relation necessary; an "
+            "informational one quotes none"
+        )
+    return tuple(" ".join(w.split()) for w in words)
+
+
+def verify_report_words(checks: Sequence[CrossCheck], report_text: str) -> None:
+    """Check that every check's ``report_words`` are the report's words.
+
+    Args:
+        checks: The checks.
+        report_text: The raw report (compared with white space folded).
+
+    Raises:
+        CrossCheckSpecError: A quote the report does not contain; names the check.
+    """
+    folded = " ".join(report_text.split())
+    for check in checks:
+        absent = [words for words in check.report_words if words not in folded]
+        if absent:
+            raise CrossCheckSpecError(
+                f"cross-check {check.check_id!r}, field 'report_words': not in the report: "
+                f"{absent}"
+            )
 
 
 def _fmt(value: float) -> str:
@@ -205,6 +255,16 @@ def _rounding(check: CrossCheck, left: float, right: float) -> CheckOutcome:
     return CheckOutcome("consistent" if len(values) else "impossible", detail, None)
 
 
+def _implied_count(check: CrossCheck, values: pd.Series) -> tuple[float, str]:
+    """Kind ``implied_count``: the first left fact times each following percentage."""
+    count = float(values[check.left[0]])
+    product = count
+    for fact in check.left[1:]:
+        product *= float(values[fact]) / 100
+    shown = " x ".join([_fmt(count), *(f"{_fmt(float(values[f]))} %" for f in check.left[1:])])
+    return product, f"{shown} = {product:.1f}"
+
+
 def evaluate(check: CrossCheck, values: pd.Series) -> dict[str, object]:
     """Compute one check's outcome.
 
@@ -224,7 +284,12 @@ def evaluate(check: CrossCheck, values: pd.Series) -> dict[str, object]:
         raise KeyError(f"cross-check {check.check_id!r} uses unknown facts {missing}")
     left = float(sum(values[f] for f in check.left))
     right = float(sum(values[f] for f in check.right)) if check.right else 100.0
-    if check.kind in {"equal", "comparison"}:
+    if check.kind == "implied_count":
+        left, shown = _implied_count(check, values)
+        compared = _compare(check, left, right)
+        result = CheckOutcome(compared.outcome, f"{shown} vs {_fmt(right)} (difference "
+                              f"{right - left:.1f})", right - left)
+    elif check.kind in {"equal", "comparison"}:
         result = _compare(check, left, right)
     elif check.kind in {"implied_total", "rounding_consistent_count"}:
         result = _rounding(check, left, right)
@@ -235,7 +300,7 @@ def evaluate(check: CrossCheck, values: pd.Series) -> dict[str, object]:
         "kind": check.kind,
         "description": check.description,
         "paragraphs": "",
-        "left_facts": " + ".join(check.left),
+        "left_facts": (" x " if check.kind == "implied_count" else " + ").join(check.left),
         "right_facts": " + ".join(check.right),
         "left_value": left,
         "right_value": right if check.right else "",
@@ -244,6 +309,7 @@ def evaluate(check: CrossCheck, values: pd.Series) -> dict[str, object]:
         "outcome": result.outcome,
         "detail": result.detail,
         "why": check.why,
+        "report_words": " | ".join(check.report_words),
     }
 
 

@@ -51,13 +51,16 @@ def test_missing_column(table: pd.DataFrame) -> None:
         # Bad input named by the dataset issue: unknown offence, broken duplicate_of,
         # ambiguous row without a note, unknown inferred column.
         ("osaka_abuse_cases", "offence", "child trafficking", '"enum"'),
-        ("police_victims_girls_2014", "duplicate_of", "no_such_fact", "not a fact_id"),
-        ("police_victims_girls_2014", "duplicate_of", "police_victims_girls_2014",
+        ("victims_girls_2014_fn3", "duplicate_of", "no_such_fact", "not a fact_id"),
+        ("victims_girls_2014_fn3", "duplicate_of", "victims_girls_2014_fn3",
          "not the row itself"),
-        ("police_victims_girls_2014", "duplicate_of", "victims_boys_2014_fn3", "differs"),
+        ("victims_girls_2014_fn3", "duplicate_of", "police_victims_boys_2014", "differs"),
         ("osaka_visits", "note", "", "needs a note"),
         ("population_total", "reading", "unclear", '"enum"'),
         ("sia_share_obscene", "inferred", "source_body colour", "unknown column"),
+        # A breakdown outside the controlled list, or one whose category column is empty.
+        ("population_total", "breakdown", "region", '"enum"'),
+        ("population_total", "breakdown", "sex", "needs the row's category in column 'sex'"),
     ],
 )
 def test_bad_cell_names_row_and_column(
