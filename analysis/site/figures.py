@@ -38,8 +38,9 @@ MEASURE_COLUMNS = frozenset(
     {
         "value", "count", "n", "total", "share", "percent", "proportion", "estimate",
         "ci_low", "ci_high", "p_value", "rate", "ratio", "fact_id", "fact_ids", "facts",
-        "paragraph", "footnote", "unit", "qualifier", "source_body", "note", "evidence",
-        "label", "victims", "convictions", "referrals", "cases", "reports", "figures",
+        "paragraph", "footnote", "unit", "qualifier", "source_body", "subject_body", "note",
+        "evidence", "label", "victims", "convictions", "referrals", "cases", "reports",
+        "figures",
     }
 )
 
