@@ -105,10 +105,12 @@ class Spec:
     Attributes:
         facts: The entries.
         words: The ``words`` section (see :mod:`analysis.dataset.wording`).
+        path: The file it was read from (for messages).
     """
 
     facts: tuple[FactSpec, ...]
     words: FieldWords
+    path: Path
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,7 @@ def load_spec(path: Path = paths.EXTRACTION_SPEC) -> Spec:
                 raise SpecError(f"{path}: fact {spec.fact_id!r}: {error}") from None
         seen.add(spec.fact_id)
         specs.append(spec)
-    return Spec(tuple(specs), words)
+    return Spec(tuple(specs), words, Path(path))
 
 
 def _spec_entry(
@@ -418,7 +420,8 @@ def extract_statistics(report: Report, spec: Spec) -> Extraction:
     ]
     if unlisted:
         raise SpecError(
-            f"{len(unlisted)} field(s) filled from context but not listed in inferred: "
+            f"{spec.path}: {len(unlisted)} field(s) filled from context but not listed in "
+            "inferred: "
             + "; ".join(field.message() for field in unlisted)
         )
     frame = pd.DataFrame([fact.row for fact in found], columns=list(STATISTICS_COLUMNS))

@@ -135,7 +135,7 @@ def _without_labels(spec: Spec, fact_id: str) -> Spec:
     facts = tuple(dataclasses.replace(f, labels=()) if f.fact_id == fact_id else f
                   for f in spec.facts)
     assert facts != spec.facts
-    return Spec(facts, spec.words)
+    return Spec(facts, spec.words, spec.path)
 
 
 @pytest.mark.parametrize(

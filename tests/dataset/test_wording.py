@@ -104,7 +104,7 @@ def _without_inferred(spec: Spec, fact_id: str, field: str) -> Spec:
         kept = " ".join(name for name in listed if name != field)
         return dataclasses.replace(fact, fields={**fact.fields, "inferred": kept})
 
-    return Spec(tuple(change(fact) for fact in spec.facts), spec.words)
+    return Spec(tuple(change(fact) for fact in spec.facts), spec.words, spec.path)
 
 
 @pytest.mark.parametrize(
