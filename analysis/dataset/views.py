@@ -537,7 +537,7 @@ def topic_summary(statistics: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         Columns ``topic``, ``figures`` (distinct figures: a restated one counts once),
-        ``restated`` (rows that repeat a figure given earlier), ``paragraphs`` (e.g.
+        ``restated`` (rows that restate a figure counted in another row), ``paragraphs`` (e.g.
         ``"38, 41"``), ``units``; topics in order of first appearance in the report.
     """
     rows = []
@@ -558,8 +558,8 @@ def topic_summary(statistics: pd.DataFrame) -> pd.DataFrame:
 def figures_by_paragraph(statistics: pd.DataFrame) -> pd.DataFrame:
     """Number of figures per paragraph (footnote figures counted at the citing paragraph).
 
-    A figure the report restates (``duplicate_of``) is counted once, where it is first
-    stated.
+    A figure the report states twice is counted once, at the row that is counted (the one
+    ``duplicate_of`` names).
 
     Returns:
         Columns ``paragraph`` (label such as ``"para. 38"``), ``figures``, ``in_footnotes``.
