@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -27,13 +28,13 @@ from analysis.io import YamlFileError, load_yaml
 #: Columns of ``cross_checks.csv``, in order.
 CROSS_CHECK_COLUMNS: tuple[str, ...] = CROSS_CHECKS.columns
 
-_KEYS = {"check_id", "kind", "description", "left", "right", "expected", "why"}
-_OPTIONAL_KEYS = {"report_words"}
-_PASSING = {
+_KEYS = frozenset({"check_id", "kind", "description", "left", "right", "expected", "why"})
+_OPTIONAL_KEYS = frozenset({"report_words"})
+_PASSING = MappingProxyType({
     "holds": {"holds", "consistent", "agrees"},
     "discrepancy": {"fails", "impossible", "differs"},
     "informational": {"agrees", "differs", "note"},
-}
+})
 
 
 class CrossCheckError(AssertionError):

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -46,12 +47,12 @@ __all__ = [
 ]
 
 #: Which spec units a parsed unit may be stored as.
-_COMPATIBLE_UNITS = {
-    "count": {"count", "years", "days"},
-    "percent": {"percent"},
-    "ratio": {"ratio"},
-    "rank": {"rank"},
-}
+_COMPATIBLE_UNITS = MappingProxyType({
+    "count": frozenset({"count", "years", "days"}),
+    "percent": frozenset({"percent"}),
+    "ratio": frozenset({"ratio"}),
+    "rank": frozenset({"rank"}),
+})
 _REQUIRED_KEYS = frozenset(
     {"fact_id", "topic", "indicator", "unit", "counting_unit", "source_body", "paragraph",
      "pattern"}
