@@ -9,7 +9,7 @@ Stop signals are held while this happens (:meth:`SignalGuard.hold`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from analysis.io import replace_all
@@ -111,9 +111,10 @@ class Committer:
         for stem, entry in manifest.notebooks.items():
             if stem != task.stem:
                 kept = {k: v for k, v in entry.outputs.items() if k not in outputs}
-                entries[stem] = ManifestEntry(entry.notebook, entry.parameters, entry.inputs, kept)
+                entries[stem] = replace(entry, outputs=kept)
         entries[task.stem] = ManifestEntry(
-            self.project.rel(task.notebook), dict(task.parameters), dict(task.inputs), outputs
+            self.project.rel(task.notebook), dict(task.parameters), dict(task.inputs), outputs,
+            task.environment,
         )
         return Manifest(manifest.path, dict(sorted(entries.items())))
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from analysis.io import atomic_write, sha256_file
+from analysis.pipeline.environment import Environment
 from analysis.pipeline.parameters import json_digest
 from analysis.pipeline.project import (
     ERROR_TAG,
@@ -102,21 +103,29 @@ class ManifestEntry:
         inputs: Digests of its inputs, by group (see :func:`shared_input_digests`).
         outputs: Digests of the files it wrote (and of the executed notebook), by path
             relative to the root.
+        environment: The interpreter, platform and package versions the run was made in
+            (recorded, not an input: see :mod:`analysis.pipeline.environment`); ``None`` in
+            an entry written before environments were recorded.
     """
 
     notebook: str
     parameters: dict[str, Any]
     inputs: dict[str, str | None]
     outputs: dict[str, str]
+    environment: Environment | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The entry as written in ``MANIFEST.json``."""
-        return asdict(self)
+        """The entry as written in ``MANIFEST.json`` (``environment`` only when recorded)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "environment"}
+        if self.environment is not None:
+            data["environment"] = self.environment.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> ManifestEntry | None:
         """Read an entry; ``None`` when ``data`` does not have an entry's shape."""
-        if not isinstance(data, dict) or set(data) != {f.name for f in fields(cls)}:
+        names = {f.name for f in fields(cls)}
+        if not isinstance(data, dict) or not names - {"environment"} <= set(data) <= names:
             return None
         if not (
             isinstance(data["notebook"], str)
@@ -124,7 +133,12 @@ class ManifestEntry:
             and all(isinstance(v, str) for v in data["outputs"].values())
         ):
             return None
-        return cls(**data)
+        environment = None
+        if "environment" in data:
+            environment = Environment.from_json(data["environment"])
+            if environment is None:
+                return None
+        return cls(**{**data, "environment": environment})
 
 
 @dataclass
@@ -176,7 +190,7 @@ def load_manifest(path: Path) -> Manifest:
         if entry is None:
             raise PipelineError(
                 f"{path}: entry {stem!r} is not a manifest entry (expected the keys notebook, "
-                "parameters, inputs and outputs); delete the file to rebuild it"
+                "parameters, inputs, outputs and environment); delete the file to rebuild it"
             )
         entries[stem] = entry
     return Manifest(path, entries)
