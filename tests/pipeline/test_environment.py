@@ -83,8 +83,7 @@ def test_manifest_round_trip_keeps_the_environment_and_is_byte_stable(tmp_path):
 
 
 def test_an_entry_without_environment_still_reads_and_a_bad_one_is_refused(tmp_path):
-    """Entries written before environments were recorded load (environment None); a
-    malformed environment is the one clear manifest error."""
+    """An entry without environment reads (None); a malformed one is the manifest error."""
     path = tmp_path / "MANIFEST.json"
     entry = {"notebook": "notebooks/01-demo.ipynb", "parameters": {}, "inputs": {},
              "outputs": {}}
@@ -129,8 +128,11 @@ def _record(project: pipeline.Project, environment: Environment | None) -> None:
 
 
 def test_an_interpreter_change_alone_skips_the_notebook_and_says_so(project):
-    """Decided: the environment is recorded, not an input. A run made under another Python is
-    skipped, and the skip line names the change and what to do about it."""
+    """Decided: the environment is recorded, not an input; `run` names the change.
+
+    A run made under another Python is skipped, and the skip line names the change and what
+    to do about it; --force runs it, naming the change in its reason.
+    """
     older = dataclasses.replace(current_environment(), python="3.10.0")
     _record(project, older)
     (task,) = pipeline.plan(project, pipeline.discover_notebooks(project))

@@ -102,6 +102,7 @@ def make_project(root: Path) -> Project:
     for name in ("source.py", "numerals.py", "provenance.py"):  # imported by the CLI
         shutil.copy(PACKAGE / "dataset" / name, root / "analysis" / "dataset" / name)
     (root / "requirements.lock").write_text("nbformat\n")
+    shutil.copy(PACKAGE.parent / "replication.yaml", root / "replication.yaml")
     (root / "data" / "processed").mkdir(parents=True)
     (root / "data" / "processed" / "table.csv").write_text(TABLE)
     (root / "notebooks").mkdir()
@@ -336,22 +337,34 @@ def test_change_in_cli_or_pipeline_does_not_rerun(project):
 
 
 def test_verify_passes_then_names_altered_file(project):
-    """Verify reproduces a clean project, and names the one output that was altered."""
+    """The --exact contract on the machine that made the outputs; one altered file is named.
+
+    Every output is byte-identical; an altered one fails --exact and is named with what
+    differs.
+    """
     up_to_date(project)
-    result = pipeline.verify(project, log=lambda line: None)
-    assert result.ok, (result.differ, result.missing, result.extra)
+    result = pipeline.verify(project, log=lambda line: None, exact=True)
+    verdict = result.verdict()
+    assert verdict.ok, [(c.rel, c.grade, c.summary) for c in result.comparisons]
+    assert verdict.label is pipeline.Label.REPRODUCED
     assert "figures/alpha.png" in result.identical
     assert "data/processed/table.csv" in result.identical
+    assert result.identical == [c.rel for c in result.comparisons]
+    assert result.verdict_line().startswith("verdict (--exact): reproduced byte for byte")
     figure = project.figures_dir / "beta.csv"
     original = figure.read_bytes()
     figure.write_bytes(original + b"tampered\n")
     try:
-        result = pipeline.verify(project, log=lambda line: None)
+        result = pipeline.verify(project, log=lambda line: None, exact=True)
     finally:
         figure.write_bytes(original)
-    assert not result.ok
+    assert not result.verdict().ok
     assert result.differ == ["figures/beta.csv"]
     assert not result.missing and not result.extra
+    (beta,) = [c for c in result.comparisons if c.rel == "figures/beta.csv"]
+    assert beta.grade is pipeline.Grade.DIFFERS
+    # beta.csv has no header: its first line is read as one, its first column is the key.
+    assert [d.describe() for d in beta.differences] == ["row 0=tampered: present → absent"]
 
 
 def test_each_notebook_gets_a_fresh_kernel(tmp_path):
