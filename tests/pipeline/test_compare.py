@@ -25,6 +25,7 @@ from PIL import Image
 from analysis import paths
 from analysis.pipeline.compare import compare_cell, compare_claims, compare_output
 from analysis.pipeline.replication import Grade, load_replication_spec
+from tests.pipeline.trees import copy_trees
 
 SPEC = load_replication_spec(paths.ROOT)
 FILES = (
@@ -44,12 +45,7 @@ VICTIMS = "figures/police_victims_by_year_offence.csv"
 @pytest.fixture()
 def trees(tmp_path: Path) -> tuple[Path, Path]:
     """Two identical copies of some committed outputs: ``committed`` and ``rerun``."""
-    for name in ("committed", "rerun"):
-        for rel in FILES:
-            target = tmp_path / name / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(paths.ROOT / rel, target)
-    return tmp_path / "committed", tmp_path / "rerun"
+    return copy_trees(tmp_path, FILES)
 
 
 def grade(trees: tuple[Path, Path], rel: str):

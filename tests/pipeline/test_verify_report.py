@@ -11,7 +11,6 @@ values (cell values, pixel counts, digests) are computed here from the files the
 from __future__ import annotations
 
 import csv
-import dataclasses
 import html
 import io
 import json
@@ -24,16 +23,8 @@ import nbformat
 import pytest
 from PIL import Image
 
-from analysis import paths
-from analysis.pipeline.compare import compare_claims, compare_output
-from analysis.pipeline.environment import current_environment
-from analysis.pipeline.manifest import load_manifest
-from analysis.pipeline.replication import (
-    VerifyResult,
-    load_replication_spec,
-    recorded_environments,
-)
 from analysis.pipeline.verify_report import write_verify_report
+from tests.pipeline.trees import copy_trees, graded
 
 FILES = (
     "figures/claims.csv",
@@ -50,30 +41,7 @@ FILES = (
 @pytest.fixture()
 def trees(tmp_path: Path) -> tuple[Path, Path]:
     """Two identical copies of some committed outputs: ``committed`` and ``rerun``."""
-    for name in ("committed", "rerun"):
-        for rel in FILES:
-            target = tmp_path / name / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(paths.ROOT / rel, target)
-    return tmp_path / "committed", tmp_path / "rerun"
-
-
-def graded(trees: tuple[Path, Path], **changes: object) -> VerifyResult:
-    """Grade every file of both trees as verify does."""
-    committed, rerun = trees
-    spec = load_replication_spec(paths.ROOT)
-    names = sorted(
-        {p.relative_to(root).as_posix() for root in trees for p in root.rglob("*") if p.is_file()}
-    )
-    current = dataclasses.replace(current_environment(), python="3.13.0")
-    result = VerifyResult(
-        comparisons=tuple(compare_output(rel, committed, rerun, spec) for rel in names),
-        claims=compare_claims(committed, rerun, spec),
-        recorded=recorded_environments(load_manifest(committed / "figures/MANIFEST.json")),
-        current=current,
-        spec=spec,
-    )
-    return dataclasses.replace(result, **changes)
+    return copy_trees(tmp_path, FILES)
 
 
 def report(trees: tuple[Path, Path], out: Path, **changes: object) -> tuple[str, dict]:
