@@ -125,8 +125,7 @@ def render_page(result: VerifyResult, committed_root: Path, rerun_root: Path) ->
         f"<main>{_verdict_section(result)}{_environment_section(result)}"
         f"{_grading_section(result)}{_outputs_section(result, anchors)}"
         f"{_claims_section(result)}"
-        + (f'<section aria-labelledby="h-details"><h2 id="h-details">What differs</h2>'
-           f"{details}</section>" if details else "")
+        + (_section("details", "Outputs that are not identical", details) if details else "")
         + "</main>"
     )
     return (
