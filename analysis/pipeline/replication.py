@@ -12,7 +12,11 @@ is made of, and imports nothing heavy:
 - :class:`Verdict`: one verdict for the whole re-run, in the manner of the AEA Data Editor's
   replication reports: *reproduced*, *reproduced within tolerance*, *partially reproduced*,
   *not reproduced*, with the counts per grade and the share of figures, tables and claims
-  reproduced.
+  reproduced;
+- :class:`Comparison` (one output graded, its :class:`Difference` s), :class:`ClaimCheck`
+  (one claim's verdicts, committed and re-run) and :class:`VerifyResult` (everything ``verify``
+  found, with the environments it compares), the typed records between comparing, the command
+  line and the report.
 """
 
 from __future__ import annotations
