@@ -7,10 +7,12 @@ its kind (:data:`KINDS`, by path):
   difference (:func:`matplotlib.testing.compare.calculate_rms`) is at most the declared
   ``image_rms``; the measured RMS, the number of changed pixels and where they are are kept;
 - a CSV: parsed and compared cell by cell, rows matched by their key (the ``primaryKey`` that
-  ``data/datapackage.json`` declares, else the shortest run of leading columns that is unique,
-  else the row number): whole numbers and text exactly, decimal numbers within the declared
-  ``rtol``/``atol``; *equivalent* when every cell is equal once parsed (``1.50`` and ``1.5``,
-  other quoting, other row or column order); the number of cells compared is kept;
+  its Data Package declares, ``data/datapackage.json`` or ``figures/datapackage.json``, else
+  the shortest run of leading columns that is unique, else the row number): whole numbers and
+  text exactly, decimal numbers within the declared ``rtol``/``atol`` (a column's declared
+  type decides which, else its values); *equivalent* when every cell is equal once parsed
+  (``1.50`` and ``1.5``, other quoting, other row or column order); the number of cells
+  compared is kept;
 - a notebook or a JSON record (``MANIFEST.json``, ``datapackage.json``): parsed, the fields
   that carry no results dropped (``not_results.json`` in ``replication.yaml``), then compared
   value by value: numbers as above, PNG images inside a notebook by their pixels, and text
@@ -36,7 +38,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
@@ -57,8 +59,8 @@ from analysis.pipeline.replication import (
     worst,
 )
 
-#: The data package (table schemas, primary keys), relative to a tree's root.
-DATAPACKAGE: Path = paths.DATAPACKAGE.relative_to(paths.ROOT)
+#: The file name of a Data Package (table schemas, primary keys).
+DATAPACKAGE_NAME: str = paths.DATAPACKAGE.name
 #: Longest run of leading columns tried as a table's row key.
 MAX_KEY_COLUMNS = 3
 #: A number in text: an integer or a decimal, with an optional exponent.
@@ -335,18 +337,25 @@ def count_cells(records: list[list[str]]) -> int:
 
 
 def declared_schema(committed_root: Path, rel: str) -> tuple[list[str], dict[str, str]]:
-    """The ``primaryKey`` and field types ``data/datapackage.json`` declares for a table."""
-    package = committed_root / DATAPACKAGE
-    try:
-        resources = json.loads(package.read_text(encoding="utf-8")).get("resources", [])
-    except (OSError, ValueError):
-        return [], {}
-    for resource in resources:
-        if f"{DATAPACKAGE.parent.as_posix()}/{resource.get('path', '')}" == rel:
-            schema = resource.get("schema", {})
-            key = schema.get("primaryKey", [])
-            types = {f.get("name"): f.get("type", "string") for f in schema.get("fields", [])}
-            return ([key] if isinstance(key, str) else list(key)), types
+    """The ``primaryKey`` and field types a Data Package declares for a table, if one does.
+
+    The packages looked in are the ``datapackage.json`` files of the table's folder and of the
+    folders above it, nearest first (``data/datapackage.json`` for ``data/processed/*``,
+    ``figures/datapackage.json`` for the figures' CSVs), in the committed tree.
+    """
+    target = PurePosixPath(rel)
+    for folder in target.parents:
+        package = committed_root / folder / DATAPACKAGE_NAME
+        try:
+            resources = json.loads(package.read_text(encoding="utf-8")).get("resources", [])
+        except (OSError, ValueError):
+            continue
+        for resource in resources:
+            if (folder / str(resource.get("path", ""))) == target:
+                schema = resource.get("schema", {})
+                key = schema.get("primaryKey", [])
+                types = {f.get("name"): f.get("type", "string") for f in schema.get("fields", [])}
+                return ([key] if isinstance(key, str) else list(key)), types
     return [], {}
 
 

@@ -10,8 +10,10 @@ from typing import Any
 from analysis.io import sha256_file
 from analysis.pipeline.environment import Environment, current_environment, environment_changes
 from analysis.pipeline.manifest import (
+    CODE_GROUP,
     Manifest,
     ManifestEntry,
+    code_digest,
     load_manifest,
     notebook_source_digest,
     shared_input_digests,
@@ -66,9 +68,8 @@ class Task:
 _INPUT_LABELS = {
     "notebook": "notebook source changed",
     "parameters": "parameters changed",
-    "code": "analysis code (dataset, stats, charts, claims, paths, io) changed",
+    CODE_GROUP: "package code it imports (or a file that code reads) changed",
     "data/processed/": "data/processed/ changed",
-    "matplotlibrc": "matplotlibrc changed",
 }
 
 
@@ -174,6 +175,7 @@ def plan(
         inputs = {
             "notebook": notebook_source_digest(notebook),
             "parameters": json_digest(effective),
+            CODE_GROUP: code_digest(project, notebook),
             **shared,
         }
         task = Task(

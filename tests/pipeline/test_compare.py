@@ -30,8 +30,8 @@ from tests.pipeline.trees import copy_trees
 SPEC = load_replication_spec(paths.ROOT)
 FILES = (
     "figures/claims.csv",
-    "figures/claims.png",
-    "figures/claims.svg",
+    "figures/claims_changes.png",
+    "figures/claims_changes.svg",
     "figures/police_victims_by_year_offence.csv",
     "figures/police_victims_by_year_offence.png",
     "figures/MANIFEST.json",
@@ -75,14 +75,14 @@ def test_unchanged_outputs_are_identical_and_tables_count_their_cells(trees):
 
 def test_png_re_encoded_with_the_same_pixels_is_equivalent(trees):
     """Re-saved by PIL at another compression level: other bytes, same decoded pixels."""
-    target = trees[1] / "figures/claims.png"
+    target = trees[1] / "figures/claims_changes.png"
     with Image.open(target) as image:
         pixels = np.asarray(image.convert("RGBA"))
         image.save(target, compress_level=1)
-    assert target.read_bytes() != (trees[0] / "figures/claims.png").read_bytes()
+    assert target.read_bytes() != (trees[0] / "figures/claims_changes.png").read_bytes()
     with Image.open(target) as image:
         assert np.array_equal(np.asarray(image.convert("RGBA")), pixels)
-    result = grade(trees, "figures/claims.png")
+    result = grade(trees, "figures/claims_changes.png")
     assert result.grade is Grade.EQUIVALENT
     assert result.summary == "same pixels, other bytes"
 
@@ -125,12 +125,12 @@ def test_manifest_of_another_environment_is_equivalent_but_not_another_input(tre
 
 def test_svg_with_other_metadata_is_equivalent(trees):
     """A changed <metadata> (e.g. a date) carries no result: equivalent."""
-    target = trees[1] / "figures/claims.svg"
+    target = trees[1] / "figures/claims_changes.svg"
     text = target.read_text(encoding="utf-8")
     changed = text.replace("<dc:format>", "<dc:date>2026-01-01</dc:date><dc:format>", 1)
     assert changed != text
     target.write_text(changed, encoding="utf-8")
-    result = grade(trees, "figures/claims.svg")
+    result = grade(trees, "figures/claims_changes.svg")
     assert result.grade is Grade.EQUIVALENT
     assert "<metadata>" in result.summary
 
@@ -283,22 +283,22 @@ def test_changed_notebook_output_differs_naming_the_cell(trees):
 
 def test_a_changed_svg_path_differs(trees):
     """A coordinate of a drawn path changed by a whole unit: differs."""
-    target = trees[1] / "figures/claims.svg"
+    target = trees[1] / "figures/claims_changes.svg"
     text = target.read_text(encoding="utf-8")
     match = re.search(r'd="M (\d+)', text)
     assert match is not None
     changed = text[: match.start(1)] + str(int(match.group(1)) + 1) + text[match.end(1) :]
     target.write_text(changed, encoding="utf-8")
-    result = grade(trees, "figures/claims.svg")
+    result = grade(trees, "figures/claims_changes.svg")
     assert result.grade is Grade.DIFFERS
     assert result.differences[0].committed == match.group(1)
 
 
 def test_missing_and_extra_outputs_differ(trees):
     """An output the re-run did not produce, and one only it produced: both differ."""
-    (trees[1] / "figures/claims.svg").unlink()
+    (trees[1] / "figures/claims_changes.svg").unlink()
     shutil.copyfile(trees[0] / "figures/claims.csv", trees[1] / "figures/new.csv")
-    gone, new = grade(trees, "figures/claims.svg"), grade(trees, "figures/new.csv")
+    gone, new = grade(trees, "figures/claims_changes.svg"), grade(trees, "figures/new.csv")
     assert (gone.grade, gone.absent) == (Grade.DIFFERS, "re-run")
     assert (new.grade, new.absent) == (Grade.DIFFERS, "committed")
 

@@ -28,8 +28,8 @@ from tests.pipeline.trees import copy_trees, graded
 
 FILES = (
     "figures/claims.csv",
-    "figures/claims.png",
-    "figures/claims.svg",
+    "figures/claims_changes.png",
+    "figures/claims_changes.svg",
     "figures/police_victims_by_year_offence.csv",
     "figures/MANIFEST.json",
     "notebooks/01-dataset.ipynb",
@@ -125,7 +125,7 @@ def test_claims_table_shows_each_verdict_committed_and_rerun(trees, tmp_path):
 
 def test_a_painted_png_shows_committed_rerun_and_difference(trees, tmp_path):
     """A block painted over: differs, three images side by side, the pixels counted."""
-    target = trees[1] / "figures/claims.png"
+    target = trees[1] / "figures/claims_changes.png"
     with Image.open(target) as image:
         rgb = image.convert("RGB")
     for x in range(40, 60):
@@ -133,16 +133,16 @@ def test_a_painted_png_shows_committed_rerun_and_difference(trees, tmp_path):
             rgb.putpixel((x, y), (255, 0, 255))
     rgb.save(target)
     page, record = report(trees, tmp_path / "out")
-    (png,) = [o for o in record["outputs"] if o["path"] == "figures/claims.png"]
+    (png,) = [o for o in record["outputs"] if o["path"] == "figures/claims_changes.png"]
     assert png["class"] == "differs" and png["distance"] > 1
     section = page[page.index('<h3 id="output-'):]
     assert len(re.findall(r'src="data:image/png;base64,', section)) == 3
-    assert 'alt="difference version of figures/claims.png"' in section
+    assert 'alt="difference version of figures/claims_changes.png"' in section
 
 
 def test_svg_and_notebook_differences_show_the_text_and_nbdime_diffs(trees, tmp_path):
     """A changed SVG path shows its text diff; an edited notebook output its nbdime cell."""
-    svg = trees[1] / "figures/claims.svg"
+    svg = trees[1] / "figures/claims_changes.svg"
     lines = svg.read_text(encoding="utf-8").splitlines(keepends=True)
     number = next(i for i, line in enumerate(lines) if re.search(r'd="M \d', line))
     old_line = lines[number]
@@ -170,7 +170,7 @@ def test_svg_and_notebook_differences_show_the_text_and_nbdime_diffs(trees, tmp_
 
 def test_page_is_deterministic_offline_and_lists_missing_outputs(trees, tmp_path):
     """Same inputs, same bytes; no absolute path, no request off the page; absent files."""
-    (trees[1] / "figures/claims.svg").unlink()
+    (trees[1] / "figures/claims_changes.svg").unlink()
     shutil.copyfile(trees[1] / "figures/claims.csv", trees[1] / "figures/new.csv")
     first = write_verify_report(graded(trees), *trees, tmp_path / "a")
     second = write_verify_report(graded(trees), *trees, tmp_path / "b")
@@ -227,7 +227,7 @@ class _Structure(HTMLParser):
 
 def test_page_is_semantic_html(trees, tmp_path):
     """Language, title, captions, header scopes, alt text, heading order, unique ids."""
-    png = trees[1] / "figures/claims.png"
+    png = trees[1] / "figures/claims_changes.png"
     with Image.open(png) as image:
         rgb = image.convert("RGB")
     rgb.putpixel((3, 3), (255, 0, 0) if rgb.getpixel((3, 3)) != (255, 0, 0) else (0, 0, 0))
@@ -239,7 +239,8 @@ def test_page_is_semantic_html(trees, tmp_path):
     assert structure.title == "Replication report: reproduced within tolerance"
     assert structure.tables >= 5 and structure.captions == structure.tables
     assert structure.header_cells and all(s in ("col", "row") for s in structure.header_cells)
-    assert structure.images and all(alt and "figures/claims.png" in alt for alt in structure.images)
+    assert structure.images
+    assert all(alt and "figures/claims_changes.png" in alt for alt in structure.images)
     assert structure.headings[0] == 1
     assert all(b - a <= 1 for a, b in zip(structure.headings, structure.headings[1:], strict=False))
     assert len(structure.ids) == len(set(structure.ids))
@@ -247,7 +248,7 @@ def test_page_is_semantic_html(trees, tmp_path):
 
 def test_exact_contract_is_stated_on_the_page(trees, tmp_path):
     """With --exact the page says which contract applied and that it failed."""
-    target = trees[1] / "figures/claims.png"
+    target = trees[1] / "figures/claims_changes.png"
     with Image.open(target) as image:
         image.save(target, compress_level=1)
     page, record = report(trees, tmp_path / "out", exact=True)

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.browser
 
 FILES = (
     "figures/claims.csv",
-    "figures/claims.png",
-    "figures/claims.svg",
+    "figures/claims_changes.png",
+    "figures/claims_changes.svg",
     "figures/police_victims_by_year_offence.csv",
     "figures/MANIFEST.json",
     "notebooks/01-dataset.ipynb",
@@ -38,7 +38,7 @@ FILES = (
 def page_url(tmp_path: Path) -> str:
     """A report with a painted figure, a changed count and a re-encoded PNG, as file: URL."""
     trees = copy_trees(tmp_path, FILES)
-    png = trees[1] / "figures/claims.png"
+    png = trees[1] / "figures/claims_changes.png"
     with Image.open(png) as image:
         rgb = image.convert("RGB")
     for x in range(30, 60):
