@@ -24,6 +24,7 @@ from analysis.pipeline.environment import (
     environment_changes,
 )
 from analysis.pipeline.manifest import Manifest, ManifestEntry, load_manifest
+from analysis.pipeline.project import MANIFEST_FORMAT
 
 RECORDED = Environment(
     "3.11.7", "CPython", "Linux x86_64 glibc 2.36",
@@ -67,7 +68,7 @@ def test_changes_name_the_interpreter_first_then_platform_and_packages():
 def test_manifest_round_trip_keeps_the_environment_and_is_byte_stable(tmp_path):
     """An entry's environment is written as its own section, read back equal, same bytes."""
     entry = ManifestEntry("notebooks/01-demo.ipynb", {}, {"code": "a" * 64},
-                          {"figures/x.csv": "b" * 64}, RECORDED)
+                          {"figures/x.csv": "b" * 64}, environment=RECORDED)
     manifest = Manifest(tmp_path / "MANIFEST.json", {"01-demo": entry})
     manifest.save()
     data = json.loads(manifest.path.read_text(encoding="utf-8"))
@@ -86,11 +87,11 @@ def test_an_entry_without_environment_still_reads_and_a_bad_one_is_refused(tmp_p
     """An entry without environment reads (None); a malformed one is the manifest error."""
     path = tmp_path / "MANIFEST.json"
     entry = {"notebook": "notebooks/01-demo.ipynb", "parameters": {}, "inputs": {},
-             "outputs": {}}
-    path.write_text(json.dumps({"format": 1, "notebooks": {"01-demo": entry}}))
+             "outputs": {}, "declared": {}}
+    path.write_text(json.dumps({"format": MANIFEST_FORMAT, "notebooks": {"01-demo": entry}}))
     assert load_manifest(path).notebooks["01-demo"].environment is None
     bad = {**entry, "environment": {"python": 3.11}}
-    path.write_text(json.dumps({"format": 1, "notebooks": {"01-demo": bad}}))
+    path.write_text(json.dumps({"format": MANIFEST_FORMAT, "notebooks": {"01-demo": bad}}))
     with pytest.raises(pipeline.PipelineError, match="entry '01-demo' is not a manifest entry"):
         load_manifest(path)
 
@@ -123,7 +124,8 @@ def _record(project: pipeline.Project, environment: Environment | None) -> None:
     """Write the manifest entry of an up-to-date run made in ``environment``."""
     (task,) = pipeline.plan(project, pipeline.discover_notebooks(project))
     outputs = {"figures/demo.csv": sha256_file(project.figures_dir / "demo.csv")}
-    entry = ManifestEntry("notebooks/01-demo.ipynb", {}, dict(task.inputs), outputs, environment)
+    entry = ManifestEntry("notebooks/01-demo.ipynb", {}, dict(task.inputs), outputs,
+                          environment=environment)
     Manifest(project.manifest, {"01-demo": entry}).save()
 
 
