@@ -2,7 +2,8 @@
 #
 #   make figures   extract the data set and run every notebook (incremental)
 #   make test      the whole test suite, notebooks included (nbval)
-#   make verify    re-run everything in a scratch copy and compare every output
+#   make verify    re-run everything in a scratch copy, grade every output, give the verdict
+#                  (VERIFY_ARGS=--exact: the byte-identical contract of the original machine)
 #   make report    build the site (Sphinx + MyST-NB) into build/site/
 #   make paper     build the research note (site/note.md) as a PDF: build/paper/note.pdf
 #   make lab       JupyterLab, in its own environment (.venv-lab; as root too)
@@ -46,6 +47,10 @@ AXE := node_modules/axe-core/axe.min.js
 PYTEST_ARGS = tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	-n auto --dist loadfile --no-loadscope-reorder
 RUN_ARGS ?=
+# Options for `python -m analysis verify`: on the machine and environment that made the
+# outputs, `make verify VERIFY_ARGS=--exact` requires every output byte-identical; elsewhere
+# the graded verdict (replication.yaml) decides (README, "Reproduce and verify").
+VERIFY_ARGS ?=
 # Extra options for `jupyter lab` (tests/test_lab.py passes port, token and --no-browser).
 LAB_ARGS ?=
 
@@ -87,7 +92,7 @@ test: $(STAMP) $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 verify: $(STAMP)
-	$(PY) -m analysis verify
+	$(PY) -m analysis verify $(VERIFY_ARGS)
 
 report: $(STAMP)
 	$(PY) -m analysis report
