@@ -42,7 +42,7 @@ from analysis.claims.evaluate import (
 from analysis.claims.inventory import (
     Candidate,
     Inventory,
-    Sentence,
+    PlacedSentence,
     excluded_sentences,
     inventory_summary,
     inventory_table,
@@ -106,7 +106,7 @@ __all__ = [
     "Inventory",
     "InventoryRule",
     "KindRule",
-    "Sentence",
+    "PlacedSentence",
     "check_report_text",
     "claims_schema",
     "claims_view",

@@ -11,7 +11,6 @@ lies in it, with the reason the words assert no quantity there). Anything left o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,24 +26,19 @@ from analysis.claims.spec import (
 )
 from analysis.dataset.source import FOOTNOTE_REF, Report, load_report
 
-#: Abbreviations after which a full stop does not end a sentence.
-_ABBREVIATIONS = ("para", "paras", "art", "arts", "No", "vol", "p", "pp", "U.S", "e.g", "i.e")
-_BREAK = re.compile(
-    "".join(rf"(?<!\b{re.escape(word)})" for word in _ABBREVIATIONS)
-    + r"[.!?](?:\[footnoteRef:\d+\])?[”\"]?(?=\s+[A-Z“\"(])"
-)
-
 
 @dataclass(frozen=True)
-class Sentence:
-    """One sentence of the English report.
+class PlacedSentence:
+    """A sentence of the English report, placed in its paragraph or footnote.
+
+    The sentences are :attr:`analysis.dataset.source.Report.sentences`.
 
     Attributes:
         paragraph: The paragraph (for a footnote: the paragraph citing it).
         footnote: The footnote number, or ``None`` for the paragraph's own text.
         start: Offset of the first character in the raw text.
         end: End offset (exclusive).
-        text: The sentence, white space folded, footnote markers removed.
+        text: The sentence, white space folded.
     """
 
     paragraph: int
@@ -61,38 +55,26 @@ class Sentence:
         return f"footnote {self.footnote} (para. {self.paragraph})"
 
 
-def _split(raw: str, start: int, paragraph: int, footnote: int | None) -> list[Sentence]:
-    sentences = []
-    position = 0
-    ends = [match.end() for match in _BREAK.finditer(raw)] + [len(raw)]
-    for end in ends:
-        piece = raw[position:end]
-        text = " ".join(FOOTNOTE_REF.sub("", piece).split())
-        if text and not re.fullmatch(r"\d+\.", text):
-            lead = len(piece) - len(piece.lstrip())
-            sentences.append(Sentence(paragraph, footnote, start + position + lead, start + end,
-                                      text))
-        position = end
-    return sentences
+def sentences(report: Report) -> tuple[PlacedSentence, ...]:
+    """Every sentence of the 74 paragraphs and of the footnotes, each placed in its part.
 
-
-def sentences(report: Report) -> tuple[Sentence, ...]:
-    """Every sentence of the 74 paragraphs and of the footnotes, in the order of the text.
-
-    A paragraph's number ("53.") and its footnote blocks are not part of its sentences; a
-    footnote's sentences follow those of the paragraph that cites it.
+    The sentences are the report's own (:attr:`~analysis.dataset.source.Report.sentences`,
+    one splitter for the whole project); a sentence inside a footnote's text belongs to that
+    footnote, any other to the paragraph whose span holds it. Footnote markers are removed
+    from the text.
     """
-    found: list[Sentence] = []
-    for paragraph in report.paragraphs:
-        body = paragraph.masked
-        number = re.match(r"\d+\.\t", body)
-        skip = number.end() if number else 0
-        found += _split(body[skip:], paragraph.start + skip, paragraph.number, None)
-        for footnote in report.footnotes:
-            if footnote.paragraph == paragraph.number:
-                found += _split(report.text[footnote.start:footnote.end], footnote.start,
-                                paragraph.number, footnote.number)
-    return tuple(found)
+    placed = []
+    for sentence in report.sentences:
+        note = next((f for f in report.footnotes if f.start <= sentence.start < f.end), None)
+        if note is not None:
+            paragraph, footnote = note.paragraph, note.number
+        else:
+            paragraph = next(p.number for p in report.paragraphs
+                             if p.start <= sentence.start < p.end)
+            footnote = None
+        text = " ".join(FOOTNOTE_REF.sub("", sentence.text).split())
+        placed.append(PlacedSentence(paragraph, footnote, sentence.start, sentence.end, text))
+    return tuple(placed)
 
 
 @dataclass(frozen=True)
@@ -107,7 +89,7 @@ class Candidate:
         exclusion: The exclusion that covers it, if no claim does.
     """
 
-    sentence: Sentence
+    sentence: PlacedSentence
     words: tuple[str, ...]
     figures: tuple[str, ...]
     claims: tuple[str, ...] = ()
@@ -141,19 +123,19 @@ class Inventory:
         return tuple(c for c in self.candidates if c.status == "uncovered")
 
 
-def _in_sentence(text: str, sentence: Sentence, report: Report) -> bool:
+def _in_sentence(text: str, sentence: PlacedSentence, report: Report) -> bool:
     """Whether ``text`` lies in the sentence: verbatim in the raw text, or white space folded."""
     return text in report.text[sentence.start:sentence.end] or " ".join(
         text.split()) in sentence.text
 
 
-def _matches(rule: InventoryRule, sentence: Sentence) -> tuple[str, ...]:
+def _matches(rule: InventoryRule, sentence: PlacedSentence) -> tuple[str, ...]:
     words = (match.group().lower() for match in rule.pattern().finditer(
         rule.masked(sentence.text)))
     return tuple(dict.fromkeys(words))
 
 
-def _figures(statistics: pd.DataFrame, sentence: Sentence) -> tuple[str, ...]:
+def _figures(statistics: pd.DataFrame, sentence: PlacedSentence) -> tuple[str, ...]:
     """The figures whose evidence starts in the sentence (a footnote's only in its own)."""
     footnote = pd.to_numeric(statistics["footnote"], errors="coerce")
     same_part = footnote.isna() if sentence.footnote is None else footnote == sentence.footnote
@@ -162,7 +144,8 @@ def _figures(statistics: pd.DataFrame, sentence: Sentence) -> tuple[str, ...]:
     return tuple(inside["fact_id"])
 
 
-def _claims_in(claims: Sequence[Claim], sentence: Sentence, report: Report) -> tuple[str, ...]:
+def _claims_in(claims: Sequence[Claim], sentence: PlacedSentence,
+               report: Report) -> tuple[str, ...]:
     return tuple(
         claim.claim_id for claim in claims
         if claim.paragraph == sentence.paragraph and claim.footnote == sentence.footnote
@@ -170,7 +153,7 @@ def _claims_in(claims: Sequence[Claim], sentence: Sentence, report: Report) -> t
     )
 
 
-def _exclusion_in(excluded: Sequence[Exclusion], sentence: Sentence,
+def _exclusion_in(excluded: Sequence[Exclusion], sentence: PlacedSentence,
                   report: Report) -> Exclusion | None:
     for item in excluded:
         if (item.paragraph == sentence.paragraph and item.footnote == sentence.footnote
