@@ -260,7 +260,8 @@ def _diverging(claim: Claim, stats: pd.DataFrame, level: float, phi: float) -> _
         log_opposite_poisson=poisson.log_prob_opposite, series=series,
         effect=("ratio_of_rate_ratios", rrr.estimate, rrr.ci_low, rrr.ci_high),
         method=(f"intersection-union of two one-sided tests ({_RATE_METHOD}); each series' "
-                "rate ratio and interval in first_/second_; effect size: ratio of rate ratios "
+                "rate ratio and interval in first_/second_, the binding series' (the one "
+                "whose p-value is the claim's) in estimate; effect size: ratio of rate ratios "
                 "(first series over second), Wald interval of the Poisson GLM interaction, SE "
                 "scaled by the square root of the dispersion"),
         years=_years(stats, claim.facts),
@@ -449,7 +450,6 @@ def _result(claim: Claim, outcome: _Outcome, phi: float, level: float, sigma: fl
     noise = adjusted.noise
     percent = outcome.percent.values() if outcome.percent else (_NAN, _NAN, _NAN)
     first, second = (outcome.series + (None, None))[:2]
-    diverging = bool(outcome.series)
     return ClaimResult(
         claim_id=claim.claim_id, label=claim.label, paragraph=claim.paragraph,
         footnote=claim.footnote, report_text=claim.report_text, claim=claim.claim,
@@ -457,9 +457,8 @@ def _result(claim: Claim, outcome: _Outcome, phi: float, level: float, sigma: fl
         direction=claim.direction, null_value=claim.null_value if test else None,
         threshold=claim.threshold, counts=outcome.counts,
         reported_value=outcome.reported_value,
-        estimate=_NAN if diverging else test.estimate if test else outcome.estimate,
-        ci_low=test.ci_low if test and not diverging else _NAN,
-        ci_high=test.ci_high if test and not diverging else _NAN,
+        estimate=test.estimate if test else outcome.estimate,
+        ci_low=test.ci_low if test else _NAN, ci_high=test.ci_high if test else _NAN,
         conf_level=level, dispersion=phi, p_value=_p_value(test) if test else _NAN,
         log10_p=log10_p, p_display=format_p(log10_p) if test else "",
         family=FAMILY if test else "", p_holm=adjusted.p_holm,

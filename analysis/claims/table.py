@@ -120,7 +120,8 @@ CLAIMS_TABLE = Table(
               "threshold) or not_testable.", required=True, enum=KINDS),
         Field("metric", "string", "The estimand: rate_ratio (the later count over the "
               "earlier one, a ratio of Poisson counts with the same unit exposure in both "
-              "years), proportion, or for a not-testable claim the kind of value reported."),
+              "years), rate_ratio_binding_series (a diverging claim), proportion, or for a "
+              "not-testable claim the kind of value reported."),
         Field("direction", "string", "The claimed direction (increase, decrease, above, "
               "below, first_decrease_second_increase)."),
         Field("null_value", "number", "The reference value of the test: 1 for ratios, the "
@@ -131,8 +132,9 @@ CLAIMS_TABLE = Table(
               '"741 -> 466" or "16 of 213".'),
         Field("reported_value", "string", "The report's wording of a value, qualifier kept "
               '("nearly double").'),
-        Field("estimate", "number", "Point estimate on the metric's scale; empty for a "
-              "diverging claim, which has one per series (first_/second_rate_ratio)."),
+        Field("estimate", "number", "Point estimate on the metric's scale; for a diverging "
+              "claim the binding series' rate ratio (the series whose p-value is the claim's; "
+              "metric rate_ratio_binding_series), both series in first_/second_rate_ratio."),
         Field("ci_low", "number", "Lower limit of the central interval that inverts the "
               "test."),
         Field("ci_high", "number", "Upper limit of the central interval."),
