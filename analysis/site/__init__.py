@@ -6,6 +6,8 @@
 - :mod:`analysis.site.viewer` cuts the report's text into marked pieces;
 - :mod:`analysis.site.pages` writes the HTML of the data tables, claims and gallery;
 - :mod:`analysis.site.figures` finds which notebook cell draws which figure, and its alt text.
+- :mod:`analysis.site.html_tables` ties the header cells of the notebooks' pandas tables to
+  their data cells (``scope``, or ``id`` and ``headers``).
 """
 
 from analysis.site.build import build_site, main

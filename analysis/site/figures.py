@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 
+from analysis.site.html_tables import associate_cell_headers
 from analysis.site.viewer import Table, read_table
 
 _SAVE_FIGURE = re.compile(r"save_figure\(\s*[^,()]+,\s*(?:name\s*=\s*)?([\"'])([\w-]+)\1")
@@ -145,14 +146,8 @@ def all_figures(notebooks: Iterable[Path], figures_dir: Path) -> list[Figure]:
 
 
 def _label_index_headers(cell: nbformat.NotebookNode) -> None:
-    """Give pandas' empty index header cells a (visually hidden) name, in place."""
-    for output in cell.get("outputs", []):
-        data = output.get("data", {})
-        if "text/html" in data:
-            text = "".join(data["text/html"]) if isinstance(data["text/html"], list) else (
-                data["text/html"]
-            )
-            data["text/html"] = text.replace(_EMPTY_HEADER, _INDEX_HEADER)
+    """Tie the header cells of the cell's pandas tables to their data cells, in place."""
+    associate_cell_headers(cell)
 
 
 def _markdown_cell(text: str, cell_id: str) -> nbformat.NotebookNode:
