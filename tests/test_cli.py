@@ -42,7 +42,8 @@ NOTEBOOK = [
 def make_project(root: Path) -> pipeline.Project:
     """Create a throwaway project with the analysis package and one notebook."""
     (root / "analysis").mkdir(parents=True)
-    for name in ("__init__.py", "paths.py", "io.py", "cli.py", "__main__.py"):
+    for name in ("__init__.py", "paths.py", "io.py", "tableschema.py", "parameter_rules.py",
+                 "outputs.py", "cli.py", "__main__.py"):
         shutil.copy(PACKAGE / name, root / "analysis" / name)
     shutil.copytree(PACKAGE / "pipeline", root / "analysis" / "pipeline",
                     ignore=shutil.ignore_patterns("__pycache__"))
@@ -158,8 +159,17 @@ def test_list_shows_declared_parameters(use_project, capsys):
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
     assert "notebooks/01-demo.ipynb" in out
-    assert "n: int = 3  # number of points" in out
+    assert "    n: int = 3\n        number of points\n" in out
     assert "output_dir: any = None" in out
+
+
+def test_list_shows_each_rule_of_a_real_notebook(capsys):
+    """For the compendium's notebooks, `list 02` adds each parameter's meaning and range."""
+    assert cli.main(["list", "02"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("notebooks/02-police-victims.ipynb\n")
+    assert "    conf_level: float = 0.95\n        Confidence level" in out
+    assert "Allowed: a number in (0, 1)." in out
 
 
 def test_extract_calls_build_all(use_project, monkeypatch, capsys):
@@ -246,10 +256,22 @@ def test_extract_errors_are_one_line_unless_verbose(use_project, monkeypatch, ca
     assert "Traceback" in err and err.rstrip().endswith("expected 11")
 
 
-def test_output_dir_from_the_command_line_is_refused(use_project, capsys):
-    """`-p output_dir ../figures` is a usage error naming the parameter; nothing runs."""
-    before = outputs(use_project)
-    assert cli.main(["run", "--force", "-p", "output_dir", "../figures"]) == 2
+def test_output_dir_is_not_a_parameter_of_the_compendium(capsys):
+    """The notebooks no longer take output_dir: `-p output_dir ../figures` is unknown, exit 2."""
+    assert cli.main(["run", "02", "--force", "-p", "output_dir", "../figures"]) == 2
     err = capsys.readouterr().err
-    assert err.count("error:") == 1 and "'output_dir' cannot be set" in err
-    assert outputs(use_project) == before
+    assert err.count("error:") == 1 and "unknown parameter 'output_dir'" in err
+
+
+def test_a_value_outside_its_rule_is_refused_before_any_kernel(capsys, monkeypatch):
+    """`run 02-police-victims -p conf_level 1.5`: one error line, exit 2, no worker started."""
+    from analysis.pipeline import runner
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a worker was started")
+
+    monkeypatch.setattr(runner, "_run_workers", forbidden)
+    assert cli.main(["run", "02-police-victims", "--force", "-p", "conf_level", "1.5"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: 02-police-victims.ipynb: parameter 'conf_level' = 1.5 is out of "
+                   "range: a number in (0, 1)\n")

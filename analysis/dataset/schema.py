@@ -274,3 +274,24 @@ TABLES: dict[str, Table] = {
 
 #: Columns of ``report_statistics.csv``, in order.
 STATISTICS_COLUMNS: tuple[str, ...] = STATISTICS.columns
+
+#: Columns the views (:mod:`analysis.dataset.views`) add to the statistics' own columns in the
+#: tables the notebooks chart; a figure's Table Schema takes their descriptions from here.
+VIEW_FIELDS: tuple[Field, ...] = (
+    Field("figures", "integer", "Number of figures the report states in the paragraph (a "
+          "restated figure once).", unit="count"),
+    Field("in_footnotes", "integer", "Of those, the figures stated in the paragraph's "
+          "footnotes.", unit="count"),
+    Field("victims", "integer", "Registered child victims (the report's count).",
+          unit="count"),
+    Field("cases", "integer", "Cases (the report's count; the unit the report counts).",
+          unit="count"),
+    Field("convictions", "integer", "Convictions (the report's count, or derived by "
+          "subtraction where derived is true).", unit="count"),
+    Field("derived", "boolean", "Whether the row's count is derived by subtraction rather "
+          "than stated by the report."),
+    Field("stage", "string", "Stage of the Safer Internet Association's handling of the "
+          "cases (para. 45)."),
+    Field("percent", "number", "A share in per cent: as printed by the report, or a "
+          "proportion × 100.", unit="percent"),
+)

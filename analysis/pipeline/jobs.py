@@ -69,6 +69,9 @@ class Result:
         ename: The exception's class name.
         evalue: The exception's message.
         detail: The tail of the kernel's stderr, when the kernel died.
+        title: The notebook's title (its first heading), on success.
+        declared: The outputs the notebook declared (:meth:`DeclaredOutput.to_json` with the
+            saving cell's ``cell`` index and ``cell_id``), in name order.
     """
 
     ok: bool
@@ -80,6 +83,8 @@ class Result:
     ename: str = ""
     evalue: str = ""
     detail: str = ""
+    title: str = ""
+    declared: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def failure(cls, error: BaseException | str, detail: str = "") -> Result:

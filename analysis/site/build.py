@@ -25,7 +25,7 @@ import nbformat
 from sphinx.cmd.build import build_main
 
 from analysis import paths
-from analysis.site.figures import notebook_figures, staged_notebook
+from analysis.site.figures import figures_manifest, notebook_figures, staged_notebook
 from analysis.site.viewer import load_viewer, page_markdown
 
 #: The committed Sphinx source folder (conf.py, pages, static assets).
@@ -50,10 +50,12 @@ def stage(stage_dir: Path, notebooks: Path, figures: Path, processed: Path, raw:
     """Write the complete Sphinx source tree into ``stage_dir`` (replaced)."""
     shutil.rmtree(stage_dir, ignore_errors=True)
     shutil.copytree(SOURCE_DIR, stage_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = figures_manifest(figures)
     for notebook in sorted(notebooks.glob("*.ipynb")):
         target = stage_dir / "notebooks" / notebook.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(staged_notebook(notebook, notebook_figures(notebook, figures)), target)
+        drawn = notebook_figures(manifest, notebook.stem)
+        nbformat.write(staged_notebook(notebook, drawn), target)
     viewer = load_viewer(raw, processed)
     for page in viewer.pages:
         (stage_dir / f"{page.docname}.md").write_text(page_markdown(viewer, page), "utf-8")
