@@ -127,6 +127,8 @@ def audit(page: Any, engine_urls: dict[str, str]) -> list[Finding]:
         engine_urls: URL of each engine's script (``axe.min.js``, ``HTMLCS.js``).
     """
     page.add_style_tag(content=SETTLE_CSS)
+    # The theme restores the last page's colour scheme at first, then follows the browser's.
+    page.wait_for_function("document.documentElement.dataset.theme === 'light'")
     for url in engine_urls.values():
         page.add_script_tag(url=url)
     found = [Finding(AXE, **v) for v in page.evaluate(_AXE_JS, None)]

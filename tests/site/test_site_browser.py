@@ -7,7 +7,8 @@ find nothing that fails (:mod:`tests.site.audit`): axe-core (no serious or criti
 violation; every rule in light mode, colour contrast again in dark mode) and
 HTML_CodeSniffer (no WCAG 2 AA error). Each page's findings of every severity go to
 ``test-artifacts/a11y/<page>.json``; a failing page prints both engines' summary. Then: the
-search finds "Okinawa"; a dataset row's link lands on the highlighted value in the report
+search finds "Okinawa"; the search button, by its visible name, opens the search, whose form
+submits with its button; a dataset row's link lands on the highlighted value in the report
 and back; the audit reason of a non-statistic token is reachable by keyboard; tabbing
 through one page of each kind shows a visible focus ring on every stop.
 """
@@ -163,6 +164,23 @@ def test_search_finds_okinawa(watched: tuple[Any, Problems], base_url: str) -> N
         "#search-results ul.search li a", "links => links.map(a => a.getAttribute('href'))"
     )
     assert any(href.startswith("report/chapter-") for href in hits), hits
+    assert not problems.console and not problems.blocked
+
+
+def test_search_button_and_form_work_by_their_visible_names(
+    watched: tuple[Any, Problems], base_url: str
+) -> None:
+    """The button named by its visible text opens the search; the form's button submits it."""
+    page, problems = watched
+    page.goto(urljoin(base_url, "index.html"), wait_until="load")
+    buttons = page.get_by_role("button", name="Search Ctrl + K", exact=True)
+    assert buttons.count() >= 2
+    buttons.first.click()
+    dialog = page.locator("#pst-search-dialog")
+    dialog.get_by_role("searchbox").fill("Okinawa")
+    dialog.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_url("**/search.html?q=Okinawa*")
+    page.wait_for_selector("#search-results ul.search li", timeout=20_000)
     assert not problems.console and not problems.blocked
 
 
