@@ -2,8 +2,10 @@
 #
 #   make figures   extract the data set and run every notebook (incremental)
 #   make test      the whole test suite, notebooks included (nbval)
-#   make verify    re-run everything in a scratch copy and compare every output
+#   make verify    re-run everything in a scratch copy, grade every output, give the verdict
+#                  (VERIFY_ARGS=--exact: the byte-identical contract of the original machine)
 #   make report    build the site (Sphinx + MyST-NB) into build/site/
+#   make paper     build the research note (site/note.md) as a PDF: build/paper/note.pdf
 #   make lab       JupyterLab, in its own environment (.venv-lab; as root too)
 #   make lock      regenerate the hash-locked requirement files from pyproject.toml
 #   make lint      ruff
@@ -47,10 +49,14 @@ NPM_STAMP := node_modules/.installed
 PYTEST_ARGS = tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	-n auto --dist loadfile --no-loadscope-reorder
 RUN_ARGS ?=
+# Options for `python -m analysis verify`: on the machine and environment that made the
+# outputs, `make verify VERIFY_ARGS=--exact` requires every output byte-identical; elsewhere
+# the graded verdict (replication.yaml) decides (README, "Reproduce and verify").
+VERIFY_ARGS ?=
 # Extra options for `jupyter lab` (tests/test_lab.py passes port, token and --no-browser).
 LAB_ARGS ?=
 
-.PHONY: figures test lab lab-env verify report lint lock clean distclean venv
+.PHONY: figures test lab lab-env verify report paper lint lock clean distclean venv
 
 venv: $(STAMP)
 lab-env: $(LAB_STAMP)
@@ -88,10 +94,24 @@ test: $(STAMP) $(NPM_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 verify: $(STAMP)
-	$(PY) -m analysis verify
+	$(PY) -m analysis verify $(VERIFY_ARGS)
 
 report: $(STAMP)
 	$(PY) -m analysis report
+
+# The research note as a PDF (analysis.site.paper, Typst). The build writes $(PAPER).d: a rule
+# naming every file the note is computed from (its source, each table its values come from,
+# the figures it embeds, CITATION.cff, requirements.lock, the code), so the PDF is rebuilt
+# whenever one of them changes and only then. PAPER_ARGS passes --figures/--processed/
+# --notebooks (scratch copies; the tests use them).
+PAPER ?= build/paper/note.pdf
+PAPER_ARGS ?=
+paper: $(PAPER)
+
+$(PAPER): $(STAMP)
+	$(PY) -m analysis paper --out $@ $(PAPER_ARGS)
+
+-include $(PAPER).d
 
 # axe-core and HTML_CodeSniffer (the accessibility engines the browser test injects into every
 # page), pinned in package-lock.json; npm ci empties node_modules first, stamp included.

@@ -67,7 +67,7 @@ def stage(stage_dir: Path, notebooks: Path, figures: Path, processed: Path, raw:
 
 
 @contextmanager
-def _source_date_epoch() -> Iterable[None]:
+def source_date_epoch() -> Iterable[None]:
     """Set ``SOURCE_DATE_EPOCH`` for the build unless the caller set it."""
     had = "SOURCE_DATE_EPOCH" in os.environ
     os.environ.setdefault("SOURCE_DATE_EPOCH", DEFAULT_EPOCH)
@@ -106,7 +106,7 @@ def build_site(
     args = ["-b", "html", "-q", "-W", "--keep-going", "-j", "1", "-d", str(doctrees)]
     for override in overrides:
         args += ["-D", override]
-    with _source_date_epoch():
+    with source_date_epoch():
         status = build_main([*args, str(stage_dir), str(fresh)])
     if status != 0:
         shutil.rmtree(fresh, ignore_errors=True)

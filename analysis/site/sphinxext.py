@@ -104,12 +104,7 @@ class _Directive(SphinxDirective):
 def _tip(mark: Mark, viewer: Viewer) -> str:
     """The sentence that explains a mark."""
     if mark.is_value:
-        rows = [viewer.facts[fact] for fact in mark.fact_ids]
-        said = "; ".join(
-            f"{row['fact_id']}: {row.get('indicator', '')} = {pages.number(row.get('value', ''))}"
-            f" {row.get('unit', '')}".strip()
-            for row in rows
-        )
+        said = " | ".join(pages.fact_description(viewer.facts[fact]) for fact in mark.fact_ids)
         flags = " ".join(sentence for _, sentence in mark.flags)
         return f"Extracted figure. {said}. {flags}".strip()
     lead = "Labels a figure" if mark.status == "label" else "Not a statistic"

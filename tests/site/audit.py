@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -119,22 +120,29 @@ def _htmlcs_findings(messages: list[dict[str, Any]]) -> list[Finding]:
     ]
 
 
-def audit(page: Any, engine_urls: dict[str, str]) -> list[Finding]:
+#: Whether the page shows the given colour scheme: the theme's ``data-theme``, or, on a page
+#: without it, at once (plain ``prefers-color-scheme`` CSS).
+_SCHEME_JS = """(scheme) => !document.documentElement.hasAttribute('data-theme')
+  || document.documentElement.dataset.theme === scheme"""
+
+
+def audit(page: Any, scripts: Sequence[Mapping[str, str]]) -> list[Finding]:
     """Both engines on the loaded page: axe (light, then dark contrast), HTML_CodeSniffer.
 
     Args:
         page: A Playwright page, loaded in light mode.
-        engine_urls: URL of each engine's script (``axe.min.js``, ``HTMLCS.js``).
+        scripts: How to inject each engine: keyword arguments of ``page.add_script_tag``
+            (``{"url": ...}`` from a server, or ``{"path": ...}`` for a ``file:`` page).
     """
     page.add_style_tag(content=SETTLE_CSS)
     # The theme restores the last page's colour scheme at first, then follows the browser's.
-    page.wait_for_function("document.documentElement.dataset.theme === 'light'")
-    for url in engine_urls.values():
-        page.add_script_tag(url=url)
+    page.wait_for_function(_SCHEME_JS, arg="light")
+    for script in scripts:
+        page.add_script_tag(**script)
     found = [Finding(AXE, **v) for v in page.evaluate(_AXE_JS, None)]
     found += _htmlcs_findings(page.evaluate(_HTMLCS_JS))
     page.emulate_media(color_scheme="dark")
-    page.wait_for_function("document.documentElement.dataset.theme === 'dark'")
+    page.wait_for_function(_SCHEME_JS, arg="dark")
     dark = page.evaluate(_AXE_JS, ["color-contrast"])
     found += [Finding(AXE, **{**v, "rule": f"{v['rule']} (dark mode)"}) for v in dark]
     return sorted(found, key=lambda f: (not f.fails, f.engine, f.severity, f.rule))

@@ -125,22 +125,15 @@ def _watch(page: Any, problems: Problems) -> None:
             if r.status >= 400 else None)
 
 
-@pytest.fixture(scope="session")
-def dead_end() -> Iterator[int]:
-    """A loopback port that refuses connections (bound, never listening): the browser's proxy."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory, dead_end: int) -> Iterator[Any]:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Headless Debian Chromium with a fresh profile (a persistent context).
 
     Module scope: Playwright's sync API keeps an asyncio loop running in this thread until
     it stops, which would break later tests that start their own loop. The scheduler
     (root ``conftest.py``) hands a worker its share of a spread module's tests in a row, so
-    each worker starts one browser for them.
+    each worker starts one browser for them. Its proxy is a loopback port bound but never
+    listening, so it refuses every connection.
     """
     require(CHROMIUM.exists(), f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     try:
@@ -149,10 +142,12 @@ def browser(tmp_path_factory: pytest.TempPathFactory, dead_end: int) -> Iterator
         require(False, "the playwright package is not installed (test extra)")
         raise
     profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as playwright:
+    with socket.socket() as dead_end, sync_playwright() as playwright:
+        dead_end.bind(("127.0.0.1", 0))
+        proxy = f"--proxy-server=http://127.0.0.1:{dead_end.getsockname()[1]}"
         context = playwright.chromium.launch_persistent_context(
             str(profile), executable_path=str(CHROMIUM), headless=True,
-            args=[*CHROMIUM_ARGS, f"--proxy-server=http://127.0.0.1:{dead_end}"],
+            args=[*CHROMIUM_ARGS, proxy],
             viewport={"width": 1280, "height": 900},
         )
         try:

@@ -142,8 +142,8 @@ def test_page_loads_cleanly_and_passes_both_engines(
     response = page.goto(url, wait_until="load")
     assert response is not None and response.ok, f"{url}: {response and response.status}"
     broken = _check_links(url, page.evaluate(_PAGE_FACTS_JS), base_url, site_dir)
-    engines = {file: urljoin(base_url, ENGINE_PREFIX + file) for file in ENGINES}
-    findings = audit.audit(page, engines)
+    scripts = [{"url": urljoin(base_url, ENGINE_PREFIX + file)} for file in ENGINES]
+    findings = audit.audit(page, scripts)
     report = audit.write_report(
         ARTIFACTS / "a11y", name, audit.locked_versions(paths.ROOT / "package-lock.json"), findings
     )
