@@ -20,11 +20,6 @@ import nbformat
 from analysis.pipeline.manifest import Manifest, OutputRecord, load_manifest
 from analysis.site.html_tables import associate_cell_headers
 
-#: An empty header cell (pandas' index column) and what screen readers hear instead.
-_EMPTY_HEADER = "<th></th>"
-_INDEX_HEADER = '<th><span class="visually-hidden">index</span></th>'
-
-
 @dataclass(frozen=True)
 class Figure:
     """A figure drawn by a notebook cell, as its notebook declared it.
