@@ -20,6 +20,7 @@ import nbformat
 from analysis.pipeline.manifest import Manifest, OutputRecord, load_manifest
 from analysis.site.html_tables import associate_cell_headers
 
+
 @dataclass(frozen=True)
 class Figure:
     """A figure drawn by a notebook cell, as its notebook declared it.
