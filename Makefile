@@ -39,11 +39,13 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 # `jupyter lab` refuses to run as root unless told to.
 LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
-AXE := node_modules/axe-core/axe.min.js
+NPM_STAMP := node_modules/.installed
 
 # In parallel (pytest-xdist, one worker per core): --dist loadfile keeps each file, and so each
-# notebook's cells, on one worker; conftest.py puts the files with slow tests first and
-# --no-loadscope-reorder keeps that order (xdist would otherwise sort files by test count).
+# notebook's cells, on one worker, except the browser tests, which conftest.py spreads over
+# the workers test by test (one per page of the site); conftest.py puts the files with slow
+# tests first and --no-loadscope-reorder keeps that order (xdist would otherwise sort files by
+# test count).
 PYTEST_ARGS = tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	-n auto --dist loadfile --no-loadscope-reorder
 RUN_ARGS ?=
@@ -88,7 +90,7 @@ lock: | $(UV)
 figures: $(STAMP)
 	$(PY) -m analysis extract && $(PY) -m analysis run $(RUN_ARGS)
 
-test: $(STAMP) $(AXE)
+test: $(STAMP) $(NPM_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 verify: $(STAMP)
@@ -111,8 +113,9 @@ $(PAPER): $(STAMP)
 
 -include $(PAPER).d
 
-# axe-core (accessibility audit injected by the browser test), pinned in package-lock.json.
-$(AXE): package.json package-lock.json
+# axe-core and HTML_CodeSniffer (the accessibility engines the browser test injects into every
+# page), pinned in package-lock.json; npm ci empties node_modules first, stamp included.
+$(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 

@@ -1,10 +1,11 @@
-"""The replication report in headless Chromium: axe-core finds nothing serious; it prints.
+"""The replication report in headless Chromium: the audit engines find nothing failing; it prints.
 
-The page is audited the way ``tests/site/test_site_browser.py`` audits the site (axe-core from
-``node_modules``, failing on any serious or critical violation), opened from a ``file:`` URL
+The page is audited the way ``tests/site/test_site_browser.py`` audits the site
+(:mod:`tests.site.audit`: axe-core and HTML_CodeSniffer from ``node_modules``, failing on
+any serious or critical axe violation and any HTML_CodeSniffer error), opened from a ``file:`` URL
 with every other request refused, so it must be complete offline. It is then printed to PDF
 (what "print" gives a reviewer) and must give pages. Skipped locally without Chromium or
-axe-core; failing when ``CI`` is set.
+the engines; failing when ``CI`` is set.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from PIL import Image
 from analysis.pipeline.verify_report import write_verify_report
 from tests.pipeline.trees import copy_trees, graded
 from tests.prerequisites import require
-from tests.site.conftest import AXE, browser  # noqa: F401  (the fixture, module scope)
-from tests.site.test_site_browser import FAILING_IMPACTS, run_axe
+from tests.site import audit
+from tests.site.conftest import ENGINES, browser  # noqa: F401  (the fixture, module scope)
 
 pytestmark = pytest.mark.browser
 
@@ -73,16 +74,17 @@ def offline_page(browser: Any) -> Iterator[tuple[Any, list[str]]]:  # noqa: F811
         page.close()
 
 
-def test_report_passes_axe_offline_and_prints(offline_page, page_url: str) -> None:
-    """No serious or critical axe violation, no request off the page, and it prints."""
-    require(AXE.is_file(), f"{AXE} missing: run `npm ci` (CI does)")
+def test_report_passes_both_engines_offline_and_prints(offline_page, page_url: str) -> None:
+    """No failing finding of axe-core or HTML_CodeSniffer, no request off the page; it prints."""
+    require(all(path.is_file() for path in ENGINES.values()),
+            f"{', '.join(map(str, ENGINES.values()))}: run `npm ci` (CI does)")
     page, problems = offline_page
     response = page.goto(page_url, wait_until="load")
     assert response is None or response.ok
-    violations = run_axe(page)
-    failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
-    assert not failing, failing
+    findings = audit.audit(page, [{"path": str(path)} for path in ENGINES.values()])
+    assert not audit.failing("verify report", findings), audit.summary("verify report", findings)
     assert not problems, problems
+    page.emulate_media(color_scheme="light")
     assert page.evaluate("document.images.length") == 3
     assert page.evaluate("Array.from(document.images).every(i => i.complete && i.naturalWidth)")
     pdf = page.pdf(format="A4")
