@@ -10,7 +10,7 @@ parent stops every worker and kernel, and removes the staging folder, whatever e
 
 Modules: :mod:`.project` (layout, errors), :mod:`.parameters`, :mod:`.manifest` (input digests,
 manifest entries), :mod:`.plan`, :mod:`.jobs` (what a worker gets and returns),
-:mod:`.workers` (process supervision), :mod:`.worker` and :mod:`.kernels` (the worker side),
+:mod:`.supervisor` (process supervision), :mod:`.worker` and :mod:`.kernels` (the worker side),
 :mod:`.commit` (outputs moved into place as a group), :mod:`.signals`, :mod:`.runner`,
 :mod:`.sweep` (one notebook over a grid of parameters), :mod:`.verify`.
 

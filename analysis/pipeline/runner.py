@@ -2,7 +2,7 @@
 
 :func:`run_notebooks` holds the project's run lock, plans the run (parameters are checked
 before any kernel starts), runs at most ``jobs`` worker processes at once
-(:mod:`analysis.pipeline.workers`) and commits each finished notebook as one group
+(:mod:`analysis.pipeline.supervisor`) and commits each finished notebook as one group
 (:mod:`analysis.pipeline.commit`). SIGINT, SIGTERM and SIGHUP raise
 :class:`~analysis.pipeline.project.Interrupted`; whatever ends the run, the workers and their
 kernels are stopped and the staging folder (with the kernels' connection files) removed.
@@ -31,7 +31,7 @@ from analysis.pipeline.project import (
     discover_notebooks,
 )
 from analysis.pipeline.signals import SignalGuard
-from analysis.pipeline.workers import Running, WorkerPool
+from analysis.pipeline.supervisor import Running, WorkerPool
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Worker processes, one per notebook, each in a process group of its own.
+"""Supervising the worker processes, one per notebook, each in a process group of its own.
 
 Supervision is plain ``subprocess``: the parent starts ``python -m analysis.pipeline.worker``
 with ``start_new_session=True`` (so a terminal's Ctrl-C reaches only the parent), polls the
