@@ -32,7 +32,6 @@ from analysis.pipeline.signals import SignalGuard
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 #: Failures reported as one ``error:`` line with exit status 1: the dataset layer's checks
 #: raise ``ValueError`` subclasses (checksum, spec, validation, provenance), file-system

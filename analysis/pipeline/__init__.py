@@ -31,7 +31,7 @@ are imported when a notebook actually has to be inspected or executed, so a run 
 everything is skipped stays fast.
 """
 
-from analysis.pipeline.commit import Outcome
+from analysis.pipeline.commit import NotebookOutcome
 from analysis.pipeline.manifest import load_manifest
 from analysis.pipeline.parameters import (
     Parameter,
@@ -59,7 +59,7 @@ from analysis.pipeline.verify import VerifyResult, copy_project, verify
 
 __all__ = [
     "NOTEBOOK_GLOB",
-    "Outcome",
+    "NotebookOutcome",
     "Parameter",
     "ParameterError",
     "Interrupted",

@@ -26,7 +26,7 @@ from analysis.pipeline.signals import SignalGuard
 
 
 @dataclass
-class Outcome:
+class NotebookOutcome:
     """What happened to one notebook.
 
     Attributes:
@@ -58,7 +58,7 @@ class Committer:
         self.manifests = {t.manifest_path: load_manifest(t.manifest_path) for t in tasks}
         self.claimed: dict[str, str] = {}
 
-    def commit(self, task: Task, result: Result, seconds: float) -> Outcome:
+    def commit(self, task: Task, result: Result, seconds: float) -> NotebookOutcome:
         """Move a successful notebook's outputs, executed notebook and manifest into place.
 
         Raises:
@@ -66,7 +66,7 @@ class Committer:
         """
         refused = self._refusal(task, result)
         if refused:
-            return Outcome(task.stem, "failed", seconds, refused)
+            return NotebookOutcome(task.stem, "failed", seconds, refused)
         project = self.project
         staged_nb = Path(result.notebook or "")
         staging = staged_nb.parent
@@ -86,7 +86,7 @@ class Committer:
             stale = set(previous.outputs) - set(outputs) if previous else set()
             for rel in sorted(stale):
                 self._remove_output(rel, task.dest_dir, f"no longer produced by {task.stem}")
-        return Outcome(task.stem, "ran", seconds, outputs=sorted(outputs))
+        return NotebookOutcome(task.stem, "ran", seconds, outputs=sorted(outputs))
 
     def _refusal(self, task: Task, result: Result) -> str:
         """Why a successful notebook's outputs must not be committed ("" when they may)."""

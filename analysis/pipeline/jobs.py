@@ -108,7 +108,7 @@ class Result:
         return cls(**data)
 
 
-def log_tail(path: Path, lines: int = 15) -> str:
+def last_log_lines(path: Path, lines: int = 15) -> str:
     """Return the last ``lines`` lines of a worker or kernel log ("" if it is unreadable).
 
     ipykernel's warning about running over TCP without encryption is dropped: it is printed on

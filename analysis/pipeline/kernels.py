@@ -30,7 +30,7 @@ from analysis.pipeline.jobs import (
     OUTPUT_SUBDIR,
     Job,
     Result,
-    log_tail,
+    last_log_lines,
 )
 from analysis.pipeline.project import ERROR_TAG, INJECTED_TAG, PARAMETERS_TAG
 
@@ -265,7 +265,7 @@ def _run_papermill(
             evalue=error.evalue,
         )
     except Exception as error:  # kernel died, timed out, no such kernel, ...
-        failed = Result.failure(error, detail=log_tail(staging / KERNEL_LOG))
+        failed = Result.failure(error, detail=last_log_lines(staging / KERNEL_LOG))
         saved = _save_failed_notebook(raw, staging / notebook.name, parameters)
         return Result(**{**failed.__dict__, "notebook": saved})
     return _success(executed, parameters, staging / notebook.name, staging / OUTPUT_SUBDIR)

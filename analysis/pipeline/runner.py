@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
-from analysis.pipeline.commit import Committer, Outcome
+from analysis.pipeline.commit import Committer, NotebookOutcome
 from analysis.pipeline.jobs import Result
 from analysis.pipeline.plan import Task, plan
 from analysis.pipeline.project import (
@@ -38,7 +38,7 @@ from analysis.pipeline.supervisor import Running, WorkerPool
 class RunSummary:
     """The result of :func:`run_notebooks`."""
 
-    outcomes: list[Outcome]
+    outcomes: list[NotebookOutcome]
     seconds: float
 
     def count(self, status: str) -> int:
@@ -104,7 +104,7 @@ def execute_tasks(
     log: Log,
     guard: SignalGuard,
     prune: Sequence[Path] | None = None,
-) -> list[Outcome]:
+) -> list[NotebookOutcome]:
     """Run the planned tasks that must run, commit them, and return every task's outcome.
 
     Args:
@@ -121,7 +121,7 @@ def execute_tasks(
     """
     committer = Committer(project, tasks, log, guard)
     outcomes = {
-        t.notebook_out: Outcome(t.stem, "skipped", message=t.skip_reason)
+        t.notebook_out: NotebookOutcome(t.stem, "skipped", message=t.skip_reason)
         for t in tasks
         if t.reason is None
     }
@@ -168,9 +168,9 @@ def _run_workers(
     log: Log,
     workers: int,
     guard: SignalGuard,
-) -> dict[Path, Outcome]:
+) -> dict[Path, NotebookOutcome]:
     """Run ``todo`` on at most ``workers`` worker processes; commit each as it finishes."""
-    outcomes: dict[Path, Outcome] = {}
+    outcomes: dict[Path, NotebookOutcome] = {}
     queue = list(todo)
     with WorkerPool(project, _kernel_env(), guard) as pool:
         while queue or pool.running:
@@ -183,7 +183,7 @@ def _run_workers(
     return outcomes
 
 
-def _finish(project: Project, finished: Running, committer: Committer, log: Log) -> Outcome:
+def _finish(project: Project, finished: Running, committer: Committer, log: Log) -> NotebookOutcome:
     """Commit (or record the failure of) a finished worker's notebook and log it."""
     task = finished.task
     seconds = time.perf_counter() - finished.began
@@ -194,7 +194,7 @@ def _finish(project: Project, finished: Running, committer: Committer, log: Log)
         else:
             saved = committer.save_failed(task, result)
             message = _describe_failure(result)
-            outcome = Outcome(task.stem, "failed", seconds, message, failed_notebook=saved)
+            outcome = NotebookOutcome(task.stem, "failed", seconds, message, failed_notebook=saved)
     finally:
         shutil.rmtree(finished.staging, ignore_errors=True)
     if outcome.status == "ran":

@@ -29,7 +29,7 @@ from analysis.pipeline.jobs import (
     WORKER_LOG,
     Job,
     Result,
-    log_tail,
+    last_log_lines,
 )
 from analysis.pipeline.plan import Task
 from analysis.pipeline.project import Project
@@ -70,7 +70,7 @@ class Running:
         found = Result.load(self.staging)
         if found is not None:
             return found
-        log = log_tail(self.staging / WORKER_LOG)
+        log = last_log_lines(self.staging / WORKER_LOG)
         return Result.failure(f"worker exited with status {self.process.returncode}", log)
 
 
