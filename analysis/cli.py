@@ -11,8 +11,9 @@ Commands:
 Exit status: 0 success; 1 a notebook failed, outputs could not be saved, outputs differ
 (``verify``) or the data is inconsistent (``extract``, the provenance check of ``run``); 2 a
 usage error refused before any kernel starts (unknown or mistyped parameter, unknown notebook,
-bad parameter file, ...); 130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP. Every expected
-failure prints one ``error:`` line; ``--verbose`` adds the traceback.
+bad parameter file, ...); 3 no space left on a filesystem the command writes to (full or over
+quota); 130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP. Every expected failure prints one
+``error:`` line; ``--verbose`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from typing import Any, TypeAlias
 
 from analysis import paths, pipeline
 from analysis.dataset.provenance import check_statistics
+from analysis.io import is_no_space
 from analysis.pipeline.signals import SignalGuard
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_NO_SPACE = pipeline.NoSpaceError.exit_code
 EXIT_INTERRUPTED = 130
 #: Failures reported as one ``error:`` line with exit status 1: the dataset layer's checks
 #: raise ``ValueError`` subclasses (checksum, spec, validation, provenance), file-system
@@ -296,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except pipeline.PipelineError as exc:
         return _fail(args, exc, exc.exit_code)
     except EXPECTED_ERRORS as exc:
-        return _fail(args, exc, EXIT_FAILED)
+        return _fail(args, exc, EXIT_NO_SPACE if is_no_space(exc) else EXIT_FAILED)
 
 
 def _fail(args: argparse.Namespace, exc: Exception, code: int) -> int:

@@ -19,8 +19,10 @@ manifest entries), :mod:`.plan`, :mod:`.jobs` (what a worker gets and returns),
   ``runs/<stem>-<hash>/`` and leaves the canonical files alone.
 * A notebook writes its outputs to ``analysis.paths.output_dir(output_dir)``; the pipeline
   points that at a staging folder (environment variable
-  :data:`analysis.paths.OUTPUT_DIR_ENV`) and moves the files into place with
-  :func:`os.replace`, all of a notebook's files or none, only after the notebook succeeded.
+  :data:`analysis.paths.OUTPUT_DIR_ENV`) and moves the files into place
+  (:func:`analysis.io.replace_all`: renames within each target's folder, copies when it is
+  on another filesystem), all of a notebook's files or none, only after the notebook
+  succeeded. A full filesystem ends the run with one error (:class:`.NoSpaceError`).
 * Executed notebooks are normalised (papermill's timestamps and nbclient's timings removed,
   streams coalesced, cell ids made deterministic) so that re-running gives the same bytes.
 * ``figures/MANIFEST.json`` records, per notebook, the SHA-256 digests of its inputs and of its
@@ -46,6 +48,7 @@ from analysis.pipeline.plan import Task, plan
 from analysis.pipeline.project import (
     NOTEBOOK_GLOB,
     Interrupted,
+    NoSpaceError,
     ParameterError,
     PipelineError,
     Project,
@@ -59,6 +62,7 @@ from analysis.pipeline.verify import VerifyResult, copy_project, verify
 
 __all__ = [
     "NOTEBOOK_GLOB",
+    "NoSpaceError",
     "NotebookOutcome",
     "Parameter",
     "ParameterError",

@@ -1,8 +1,10 @@
 """Moving a finished notebook's outputs into place, as one group, and keeping the manifest.
 
 A notebook's output files, its executed notebook and the updated manifest are moved into place
-together: each file already in place is first moved aside into the staging folder, and if any
-move fails every file is put back, so a notebook's outputs change all together or not at all.
+together (:func:`analysis.io.replace_all`): each file is first put beside its target (linked,
+or copied when the target folder is on another filesystem), each file already in place is
+renamed aside, and if any step fails every file is put back, so a notebook's outputs change
+all together or not at all.
 Stop signals are held while this happens (:meth:`SignalGuard.hold`).
 """
 
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis.io import replace_all
+from analysis.io import is_no_space, replace_all
 from analysis.pipeline.jobs import OUTPUT_SUBDIR, Result
 from analysis.pipeline.manifest import (
     Manifest,
@@ -21,7 +23,7 @@ from analysis.pipeline.manifest import (
     notebook_source_digest,
 )
 from analysis.pipeline.plan import Task
-from analysis.pipeline.project import Log, Project, SaveError
+from analysis.pipeline.project import Log, NoSpaceError, Project, SaveError
 from analysis.pipeline.signals import SignalGuard
 
 
@@ -80,7 +82,7 @@ class Committer:
         moves = [(staging / OUTPUT_SUBDIR / rel, task.dest_dir / rel) for rel in result.outputs]
         moves += [(staged_nb, task.notebook_out), (staged_manifest, task.manifest_path)]
         with self.guard.hold():
-            replace_group(moves, staging / "previous", f"the outputs of {task.stem}")
+            replace_group(moves, f"the outputs of {task.stem}")
             self.manifests[task.manifest_path] = updated
             self.claimed.update(dict.fromkeys(outputs, task.stem))
             stale = set(previous.outputs) - set(outputs) if previous else set()
@@ -154,28 +156,27 @@ class Committer:
         if not result.notebook:
             return None
         target = self.project.failed_dir / task.notebook.name
-        replace_group([(Path(result.notebook), target)], Path(result.notebook).parent / "previous",
-                      f"the failed notebook {task.stem}")
+        replace_group([(Path(result.notebook), target)], f"the failed notebook {task.stem}")
         return target
 
 
-def replace_group(moves: Sequence[tuple[Path, Path]], aside: Path, what: str) -> None:
-    """Move every ``(source, target)`` into place, or none of them.
+def replace_group(moves: Sequence[tuple[Path, Path]], what: str) -> None:
+    """Move every ``(source, target)`` into place, or none of them (:func:`replace_all`).
 
     Args:
-        moves: Files to move (sources on the same filesystem as their targets).
-        aside: A folder (created) where targets already in place are kept until all moves
-            succeeded.
+        moves: Files to move (a target folder may be on another filesystem).
         what: What the files are, for the error message.
 
     Raises:
-        SaveError: A move failed; every target is as it was before.
+        NoSpaceError: A filesystem was full or over quota; every target is as it was before.
+        SaveError: Another failure to move a file; every target is as it was before.
     """
     try:
-        replace_all(moves, aside)
+        replace_all(moves)
     except OSError as error:
+        if is_no_space(error):
+            raise NoSpaceError(error.filename or moves[0][1]) from None
         where = f" ({error.filename})" if error.filename else ""
         raise SaveError(
             f"cannot save {what}: {error.strerror or error}{where}; nothing of it was changed"
         ) from None
-

@@ -23,7 +23,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_event_loop, run_sync
 
 from analysis import paths
-from analysis.io import sha256_file
+from analysis.io import atomic_write, sha256_file
 from analysis.pipeline.jobs import (
     KERNEL_LOG,
     KERNEL_PID_FILE,
@@ -274,7 +274,7 @@ def _run_papermill(
 def _success(executed: Any, parameters: Mapping[str, Any], final: Path, out_dir: Path) -> Result:
     """Normalise and save the executed notebook; digest it and every output file."""
     data = notebook_bytes(normalize_notebook(executed, parameters))
-    final.write_bytes(data)
+    atomic_write(final, data)  # never a truncated notebook, even on a full disk
     outputs = {
         p.relative_to(out_dir).as_posix(): sha256_file(p)
         for p in sorted(out_dir.rglob("*"))
@@ -291,7 +291,7 @@ def _save_failed_notebook(raw: Path, final: Path, parameters: Mapping[str, Any])
         return None
     try:
         failed_nb = normalize_notebook(nbformat.read(raw, as_version=4), parameters)
-        final.write_bytes(notebook_bytes(failed_nb))
+        atomic_write(final, notebook_bytes(failed_nb))
     except Exception:  # an unreadable partial notebook: report the failure without it
         return None
     return str(final)

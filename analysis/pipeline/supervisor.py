@@ -12,6 +12,7 @@ kernel's connection file lives in the staging folder, which the run removes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ from types import TracebackType
 
 from analysis.pipeline.jobs import (
     KERNEL_PID_FILE,
+    NO_SPACE_STATUS,
     RUNTIME_SUBDIR,
     WORKER_LOG,
     Job,
@@ -70,6 +72,9 @@ class Running:
         found = Result.load(self.staging)
         if found is not None:
             return found
+        if self.process.returncode == NO_SPACE_STATUS:
+            full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self.job.staging)
+            return Result.failure(full)
         log = last_log_lines(self.staging / WORKER_LOG)
         return Result.failure(f"worker exited with status {self.process.returncode}", log)
 

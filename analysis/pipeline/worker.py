@@ -3,7 +3,9 @@
 Started by :mod:`analysis.pipeline.runner` in a session (process group) of its own, so that a
 terminal's Ctrl-C reaches only the parent, which then stops the workers itself. SIGTERM, SIGHUP
 and SIGINT make the worker interrupt its notebook, stop its kernel and exit with 128 + signal;
-the result of a finished notebook is left in ``<staging>/result.json``.
+the result of a finished notebook is left in ``<staging>/result.json``. A full filesystem that
+keeps it from saving that result makes it exit with
+:data:`~analysis.pipeline.jobs.NO_SPACE_STATUS`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from analysis.pipeline.jobs import Job
+from analysis.io import is_no_space
+from analysis.pipeline.jobs import NO_SPACE_STATUS, Job
 from analysis.pipeline.kernels import execute
 from analysis.pipeline.signals import STOP_SIGNALS
 
@@ -38,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         0 when a result was saved (the notebook may still have failed), 128 + signal when
-        stopped.
+        stopped, :data:`~analysis.pipeline.jobs.NO_SPACE_STATUS` when a full filesystem kept
+        it from saving one.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     for signum in STOP_SIGNALS:
@@ -48,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         execute(job).save(Path(job.staging))
     except Stopped as stopped:
         return 128 + stopped.signum
+    except OSError as error:
+        if not is_no_space(error):
+            raise
+        return NO_SPACE_STATUS
     return 0
 
 

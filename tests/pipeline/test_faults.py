@@ -25,6 +25,7 @@ import pytest
 
 from analysis import pipeline
 from analysis.io import sha256_file
+from tests.prerequisites import require
 
 pytestmark = [
     pytest.mark.slow,
@@ -46,6 +47,9 @@ BODY = (
     '    pathlib.Path(marks, "{stem}.started").touch()\n'
     '(out / "{stem}-a.csv").write_text("n\\n1\\n")\n'
     '(out / "{stem}-b.csv").write_text("n\\n2\\n")\n'
+    'big = int(os.environ.get("FAULT_BYTES_{key}", "0"))\n'
+    "if big:\n"
+    '    (out / "{stem}-big.bin").write_bytes(b"0" * big)\n'
     'time.sleep(float(os.environ.get("FAULT_SLEEP_{key}", "0")))'
 )
 STEMS = {"01-quick": "01", "02-slow": "02"}
@@ -333,3 +337,135 @@ def test_sigint_to_a_background_job(project, job_control, expected):
     code, _ = run.finish(timeout=60)
     assert code == expected, run.output()
     assert_clean(run)
+
+
+# --- Storage: outputs on another filesystem, and a full disk (issue 25) ---------------------
+
+#: Free space left on a "full" filesystem: less than one notebook's big output needs.
+LEFT_FREE = 300 * 1024
+#: The size of the file a notebook writes to fill what is left.
+BIG_OUTPUT = 1024 * 1024
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path):
+    """Mount small tmpfs filesystems (root only; skipped otherwise, failing under CI)."""
+    mounted: list[Path] = []
+
+    def mount(path: Path, size: str = "4m") -> Path:
+        require(os.geteuid() == 0, "mounting a tmpfs needs root")
+        path.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                              capture_output=True, text=True)
+        require(done.returncode == 0, f"cannot mount a tmpfs: {done.stderr.strip()}")
+        mounted.append(path)
+        return path
+
+    yield mount
+    for path in reversed(mounted):
+        if subprocess.run(["umount", str(path)], capture_output=True).returncode:
+            subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def fill(folder: Path, leave: int) -> None:
+    """Fill ``folder``'s filesystem until only ``leave`` bytes are free."""
+    free = shutil.disk_usage(folder).free
+    with open(folder / "filler", "wb") as handle:
+        handle.write(b"\0" * max(0, free - leave))
+    assert shutil.disk_usage(folder).free <= leave
+
+
+def committed(root: Path, folder: str) -> dict[str, bytes]:
+    """The files of ``folder`` as committed (git's HEAD), by name."""
+    names = git(root, "ls-tree", "--name-only", "HEAD", f"{folder}/").split()
+    return {Path(name).name: subprocess.run(["git", "show", f"HEAD:{name}"], cwd=root,
+                                            capture_output=True, check=True).stdout
+            for name in names}
+
+
+def files_in(folder: Path) -> dict[str, bytes]:
+    """Every entry of ``folder`` (hidden ones too), by name."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_outputs_on_another_filesystem(project, tmp_path, tmpfs):
+    """figures/ a symlink to another filesystem, notebooks/ a mount of one: run --force saves."""
+    elsewhere = tmpfs(tmp_path / "elsewhere")
+    shutil.copytree(project / "figures", elsewhere / "figures")
+    shutil.rmtree(project / "figures")
+    (project / "figures").symlink_to(elsewhere / "figures")
+    notebooks = {p.name: p.read_bytes() for p in (project / "notebooks").iterdir()}
+    shutil.rmtree(project / "notebooks")
+    tmpfs(project / "notebooks")
+    for name, data in notebooks.items():
+        (project / "notebooks" / name).write_bytes(data)
+    assert os.stat(project / "figures").st_dev != os.stat(project).st_dev
+    assert os.stat(project / "notebooks").st_dev != os.stat(project).st_dev
+
+    run = start(project, "--force")
+    code, _ = run.finish(timeout=60)
+    assert code == 0, run.output()
+    assert "ran 2, skipped 0, failed 0" in run.output()
+    assert files_in(elsewhere / "figures") == committed(project, "figures")  # no temp file left
+    assert files_in(project / "notebooks") == committed(project, "notebooks")
+    assert_clean(run, outputs_clean=False)
+
+
+def no_space_line(run: Run) -> str:
+    """The run's one ``error:`` line, which must be about space; no traceback."""
+    output = run.output()
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, output
+    assert "Traceback" not in output and "FAIL" not in output, output
+    assert "no space left on the filesystem of" in errors[0], output
+    assert " free now; the run needs roughly " in errors[0], output
+    return errors[0]
+
+
+def test_full_disk_in_a_cell_stops_the_run(project, tmpfs):
+    """A cell hits a full staging filesystem: exit 3 at once, nothing kept, 02 never starts."""
+    runs = tmpfs(project / "runs", "2m")
+    fill(runs, LEFT_FREE)
+    run = start(project, "--force", "--jobs", "1",
+                FAULT_BYTES_01=str(BIG_OUTPUT), FAULT_SLEEP_02="60")
+    code, seconds = run.finish()
+    assert code == 3, run.output()
+    line = no_space_line(run)
+    assert f"{runs}/.staging/01-quick-" in line and f"(mounted at {runs}, " in line
+    assert not run.started("02-slow")
+    assert sorted(p.name for p in runs.iterdir()) == ["filler"]  # no staging, no runs/failed
+    assert_clean(run)
+
+
+def test_full_disk_for_the_staging_folder(project, tmpfs):
+    """No room even for a worker's job file: exit 3 before any notebook starts."""
+    runs = tmpfs(project / "runs", "1m")
+    fill(runs, 0)
+    run = start(project, "--force")
+    code, _ = run.finish()
+    assert code == 3, run.output()
+    assert f"{runs}/.staging" in no_space_line(run)
+    assert not any(run.started(stem) for stem in STEMS)
+    assert sorted(p.name for p in runs.iterdir()) == ["filler"]
+    assert_clean(run)
+
+
+def test_full_disk_while_saving_stops_the_running_notebook(project, tmp_path, tmpfs):
+    """figures/ on a full filesystem: 01's outputs cannot be copied there; 02 is stopped."""
+    elsewhere = tmpfs(tmp_path / "elsewhere", "2m")
+    shutil.copytree(project / "figures", elsewhere / "figures")
+    shutil.rmtree(project / "figures")
+    (project / "figures").symlink_to(elsewhere / "figures")
+    fill(elsewhere, LEFT_FREE)
+    before = files_in(elsewhere / "figures")
+    run = start(project, "--force", "--jobs", "2",
+                FAULT_BYTES_01=str(BIG_OUTPUT), FAULT_SLEEP_02="60")
+    run.wait_for(lambda: run.started("02-slow"), "02 runs")
+    code, seconds = run.finish()
+    assert code == 3, run.output()
+    line = no_space_line(run)
+    assert f"{project}/figures/01-quick-big.bin (mounted at {elsewhere}, " in line
+    assert files_in(elsewhere / "figures") == before  # untouched, no temporary copy left
+    assert not (project / "runs").exists()
+    assert_clean(run, outputs_clean=False)
+    assert git(project, "status", "--porcelain", "--", "notebooks") == ""

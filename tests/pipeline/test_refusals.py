@@ -111,8 +111,9 @@ def test_a_group_of_outputs_moves_all_or_nothing(tmp_path):
     new.write_text("new\n")
     moves = [(new, targets[0]), (tmp_path / "does-not-exist.csv", targets[1])]
     with pytest.raises(pipeline.SaveError, match="nothing of it was changed"):
-        replace_group(moves, tmp_path / "aside", "the outputs of 01-demo")
+        replace_group(moves, "the outputs of 01-demo")
     assert [t.read_text() for t in targets] == ["old\n", "old\n"]
+    assert sorted(p.name for p in targets[0].parent.iterdir()) == ["a.csv", "b.csv"]
 
 
 def test_pruning_keeps_outputs_a_remaining_notebook_records(project):
