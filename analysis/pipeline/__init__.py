@@ -1,16 +1,19 @@
 """Execute the compendium's notebooks with papermill: incrementally, in parallel, reproducibly.
 
 The pipeline runs every ``notebooks/NN-topic.ipynb`` with :func:`papermill.execute_notebook`
-in a worker process of its own (``python -m analysis.pipeline.worker``, in its own process
-group), at most ``--jobs`` at once. Each worker launches the kernel itself (so it boots while
-papermill is imported) with the notebook's folder as working directory, the way nbval runs
-it; kernels get ``SOURCE_DATE_EPOCH=0`` and ``PYTHONHASHSEED=0`` unless those are set. The
-parent stops every worker and kernel, and removes the staging folder, whatever ends the run
-(a signal, a failure while saving, an error).
+in a worker process of its own (in its own process group), at most ``--jobs`` at once. A
+launcher process (``python -m analysis.pipeline.launcher``, one per run) imports papermill,
+ipykernel and the scientific stack once and forks a pristine worker per notebook; each worker
+forks its kernel, with the notebook's folder as working directory, the way nbval runs it, so
+no notebook's kernel shares state with another's and none pays the imports again. Kernels
+get ``SOURCE_DATE_EPOCH=0`` and ``PYTHONHASHSEED=0`` unless those are set. The parent stops
+every worker and kernel, and removes the staging folder, whatever ends the run (a signal, a
+failure while saving, a full disk, an error).
 
 Modules: :mod:`.project` (layout, errors), :mod:`.parameters`, :mod:`.manifest` (input digests,
 manifest entries), :mod:`.plan`, :mod:`.jobs` (what a worker gets and returns),
-:mod:`.supervisor` (process supervision), :mod:`.worker` and :mod:`.kernels` (the worker side),
+:mod:`.supervisor` (process supervision), :mod:`.launcher` (imports once, forks the workers),
+:mod:`.worker` and :mod:`.kernels` (the worker side),
 :mod:`.commit` (outputs moved into place as a group), :mod:`.signals`, :mod:`.runner`,
 :mod:`.sweep` (one notebook over a grid of parameters), :mod:`.verify`.
 

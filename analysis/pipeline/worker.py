@@ -1,8 +1,9 @@
-"""The worker process: ``python -m analysis.pipeline.worker <staging>/job.json``.
+"""The worker process: executes one job (``<staging>/job.json``) and leaves its result beside it.
 
-Started by :mod:`analysis.pipeline.runner` in a session (process group) of its own, so that a
-terminal's Ctrl-C reaches only the parent, which then stops the workers itself. SIGTERM, SIGHUP
-and SIGINT make the worker interrupt its notebook, stop its kernel and exit with 128 + signal;
+Forked by the run's launcher (:mod:`analysis.pipeline.launcher`) in a session (process group)
+of its own, so that a terminal's Ctrl-C reaches only the parent, which then stops the workers
+itself. SIGTERM, SIGHUP and SIGINT make the worker interrupt its notebook, stop its kernel and
+exit with 128 + signal;
 the result of a finished notebook is left in ``<staging>/result.json``. A full filesystem that
 keeps it from saving that result makes it exit with
 :data:`~analysis.pipeline.jobs.NO_SPACE_STATUS`.
@@ -36,8 +37,14 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise Stopped(signum)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, kernel_path: Sequence[str] | None = None) -> int:
     """Execute the job named in ``argv`` and save its result beside it.
+
+    Args:
+        argv: ``[JOB_FILE]``.
+        kernel_path: Given by the launcher that forked this worker: fork the kernel from this
+            process too, with this ``sys.path`` (see :func:`.kernels.launch_kernel`); ``None``
+            starts it as a new process.
 
     Returns:
         0 when a result was saved (the notebook may still have failed), 128 + signal when
@@ -49,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signum, _stop)
     try:
         job = Job.load(Path(args[0]))
-        execute(job).save(Path(job.staging))
+        execute(job, kernel_path).save(Path(job.staging))
     except Stopped as stopped:
         return 128 + stopped.signum
     except OSError as error:
@@ -57,7 +64,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return NO_SPACE_STATUS
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

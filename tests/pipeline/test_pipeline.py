@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from analysis import pipeline
+from analysis import paths, pipeline
 from analysis.pipeline import ParameterError, Project, runner
 
 pytestmark = pytest.mark.slow
@@ -400,3 +402,64 @@ def test_sweep_refuses_bad_points_before_any_kernel(project, no_execution):
         pipeline.run_sweep(project, beta, pipeline.parse_sweep(["nope=1"], {}))
     with pytest.raises(ParameterError, match="given twice"):
         pipeline.parse_sweep(["scale=1", "scale=2"], {})
+
+
+PROBE = (
+    "import os, sys\n"
+    "state = {'analysis imported': 'analysis' in sys.modules}\n"
+    "import matplotlib, pandas as pd\n"
+    "from analysis import paths\n"
+    "state.update({\n"
+    "    'cwd': os.getcwd(), 'argv': [os.path.basename(sys.argv[0]), sys.argv[1]],\n"
+    "    'path': [p for p in sys.path if 'site-packages' not in p],\n"
+    "    'env': sorted(k for k in os.environ if k != 'COMPENDIUM_OUTPUT_DIR'),\n"
+    "    'ppid is parent': os.environ.get('JPY_PARENT_PID') == str(os.getppid()),\n"
+    "    'max_columns': pd.get_option('display.max_columns'),\n"
+    "    'backend': matplotlib.get_backend(), 'interactive': matplotlib.is_interactive(),\n"
+    "    'shell': type(get_ipython()).__name__, 'hash seed': sys.flags.hash_randomization,\n"
+    "    'paths module': paths.__file__, 'session leader': os.getsid(0) == os.getpid(),\n"
+    "})\n"
+    "for key, value in state.items():\n"
+    "    print(key, '=', value)"
+)
+
+
+def test_a_forked_kernel_is_like_a_started_one(tmp_path):
+    """The pipeline's kernel (forked from the launcher) matches one jupyter_client starts.
+
+    The same probe runs as a pipeline notebook and under papermill with a kernel started the
+    usual way (``python -m ipykernel_launcher``), in the same folder and environment: where
+    it imports from, its arguments, working folder, environment names, pandas' and
+    matplotlib's settings chosen at import, the shell, the hash seed.
+    """
+    project = make_project(tmp_path / "probe")
+    for stale in project.notebooks_dir.glob("*.ipynb"):
+        stale.unlink()
+    write_notebook(project.notebooks_dir / "01-probe.ipynb",
+                   [("code", "output_dir = None", ["parameters"]), ("code", PROBE, [])])
+    assert pipeline.run_notebooks(project, log=lambda line: None).ok
+    forked = nbformat.read(project.notebooks_dir / "01-probe.ipynb", as_version=4)
+
+    env = runner._kernel_env()
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
+    env[paths.OUTPUT_DIR_ENV] = str(tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    script = (
+        "import papermill, sys\n"
+        "papermill.execute_notebook(sys.argv[1], sys.argv[2], cwd=sys.argv[3], "
+        "kernel_name='python3', progress_bar=False)\n"
+    )
+    started = tmp_path / "started.ipynb"
+    subprocess.run([sys.executable, "-c", script, str(project.notebooks_dir / "01-probe.ipynb"),
+                    str(started), str(project.notebooks_dir)], env=env, check=True,
+                   capture_output=True, cwd=project.root)
+    usual = nbformat.read(started, as_version=4)
+
+    def printed(nb):
+        lines = nb.cells[1].outputs[0]["text"].splitlines()
+        return dict(line.split(" = ", 1) for line in lines)
+
+    probe = printed(forked)
+    assert probe["max_columns"] == "20" and probe["shell"] == "ZMQInteractiveShell"
+    assert probe["analysis imported"] == "False" and probe["session leader"] == "True"
+    assert probe == printed(usual)
