@@ -42,11 +42,6 @@ EXIT_INTERRUPTED = 130
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError)
 
 
-def get_project() -> pipeline.Project:
-    """Return the project the commands act on (the real one; tests replace this)."""
-    return pipeline.Project.default()
-
-
 def _say(line: str) -> None:
     print(line, flush=True)
 
@@ -180,7 +175,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         _error(f"the extraction stage is not available ({exc})")
         return EXIT_FAILED
     written = build_all()
-    project = get_project()
+    project = pipeline.Project.default()
     for name, path in sorted((written or {}).items()):
         _say(f"wrote {project.rel(Path(path))} ({name})")
     return EXIT_OK
@@ -197,7 +192,7 @@ def _parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Check the processed data, execute notebooks, print a line per notebook and a summary."""
-    project = get_project()
+    project = pipeline.Project.default()
     selected = pipeline.resolve_notebooks(project, args.notebooks) if args.notebooks else None
     if selected is None and not pipeline.discover_notebooks(project):
         where = project.rel(project.notebooks_dir)
@@ -207,9 +202,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     sweep = pipeline.parse_sweep(args.sweep, parameters) if args.sweep else None
     if sweep is not None and (selected is None or len(selected) != 1):
         raise pipeline.ParameterError("--sweep runs exactly one NOTEBOOK; name it")
-    statistics = project.processed_dir / paths.STATISTICS_CSV.name
-    if statistics.is_file():  # before any kernel starts (throwaway test projects have none)
-        check_statistics(statistics)
+    check_statistics(project.processed_dir / paths.STATISTICS_CSV.name)  # before any kernel
     if sweep is not None and selected is not None:
         summary, table = pipeline.run_sweep(
             project, selected[0], sweep, jobs=args.jobs, force=args.force, log=_say
@@ -231,7 +224,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the notebooks and their declared parameters."""
-    project = get_project()
+    project = pipeline.Project.default()
     selected = pipeline.resolve_notebooks(project, args.notebooks) if args.notebooks else None
     text = pipeline.describe_notebooks(project, selected)
     _say(text or "no notebooks")
@@ -240,7 +233,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Reproduce every output in a scratch copy; exit 1 naming any file that differs."""
-    result = pipeline.verify(get_project(), jobs=args.jobs, log=_say, keep=args.keep)
+    project = pipeline.Project.default()
+    result = pipeline.verify(project, jobs=args.jobs, log=_say, keep=args.keep)
     for label, names in (("differs", result.differ), ("missing", result.missing)):
         for name in names:
             _say(f"{label}: {name}")

@@ -56,11 +56,15 @@ CODE_GROUP = "code"
 
 
 def _code_files(location: Path) -> list[Path]:
-    """Return a named file as it is, or the ``.py`` files below a folder."""
+    """Return a named file as it is, or the ``.py`` files below a folder.
+
+    Raises:
+        PipelineError: The file or folder does not exist (a notebook input is missing).
+    """
     if location.is_file():
         return [location]
     if not location.is_dir():
-        return []
+        raise PipelineError(f"{location}: missing (an input of every notebook)")
     return [p for p in location.rglob("*.py") if p.is_file() and "__pycache__" not in p.parts]
 
 
