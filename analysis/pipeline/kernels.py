@@ -164,9 +164,10 @@ def _become_kernel(
 
     A session of its own, stdin from ``/dev/null``, stdout and stderr to the kernel's log,
     default signal handlers, the notebook's folder, exactly the kernel's environment, the
-    kernel's ``sys.path`` and ``sys.argv``, the package's own modules forgotten (the notebook
-    imports them afresh), numpy's global random state reseeded (Python's ``random`` reseeds
-    itself after a fork), and death with the worker. Never returns.
+    kernel's ``sys.path`` and ``sys.argv``, a new event-loop policy, the package's own modules
+    forgotten (the notebook imports them afresh), numpy's global random state reseeded
+    (Python's ``random`` reseeds itself after a fork), and death with the worker. Never
+    returns.
     """
     code = 1
     try:
@@ -181,6 +182,7 @@ def _become_kernel(
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.chdir(cwd)
+        asyncio.set_event_loop_policy(None)  # no trace of the worker's closed event loop
         os.environ.clear()
         os.environ.update(env)
         sys.path[:] = list(kernel_path)

@@ -61,7 +61,9 @@ def run_axe(page: Any, options: str = "{resultTypes: ['violations'], preload: fa
     relative to the page (a spurious 404); only the css-orientation-lock rule needs it.
     """
     page.add_style_tag(content=_SETTLE_CSS)
-    page.wait_for_timeout(50)
+    # Two animation frames: the new style has been applied (an event, not a fixed sleep).
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => "
+                  "requestAnimationFrame(done)))")
     page.add_script_tag(path=str(AXE))
     return page.evaluate(
         f"async () => (await axe.run(document, {options})).violations"
