@@ -4,6 +4,7 @@
 #   make test      the whole test suite, notebooks included (nbval)
 #   make verify    re-run everything in a scratch copy and compare every output
 #   make report    build the site (Sphinx + MyST-NB) into build/site/
+#   make paper     build the research note (site/note.md) as a PDF: build/paper/note.pdf
 #   make lab       JupyterLab, in its own environment (.venv-lab; as root too)
 #   make lock      regenerate the hash-locked requirement files from pyproject.toml
 #   make lint      ruff
@@ -48,7 +49,7 @@ RUN_ARGS ?=
 # Extra options for `jupyter lab` (tests/test_lab.py passes port, token and --no-browser).
 LAB_ARGS ?=
 
-.PHONY: figures test lab lab-env verify report lint lock clean distclean venv
+.PHONY: figures test lab lab-env verify report paper lint lock clean distclean venv
 
 venv: $(STAMP)
 lab-env: $(LAB_STAMP)
@@ -90,6 +91,20 @@ verify: $(STAMP)
 
 report: $(STAMP)
 	$(PY) -m analysis report
+
+# The research note as a PDF (analysis.site.paper, Typst). The build writes $(PAPER).d: a rule
+# naming every file the note is computed from (its source, each table its values come from,
+# the figures it embeds, CITATION.cff, requirements.lock, the code), so the PDF is rebuilt
+# whenever one of them changes and only then. PAPER_ARGS passes --figures/--processed/
+# --notebooks (scratch copies; the tests use them).
+PAPER ?= build/paper/note.pdf
+PAPER_ARGS ?=
+paper: $(PAPER)
+
+$(PAPER): $(STAMP)
+	$(PY) -m analysis paper --out $@ $(PAPER_ARGS)
+
+-include $(PAPER).d
 
 # axe-core (accessibility audit injected by the browser test), pinned in package-lock.json.
 $(AXE): package.json package-lock.json

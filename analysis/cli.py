@@ -7,6 +7,7 @@ Commands:
     list      Show the notebooks and their declared parameters.
     verify    Re-run everything in a scratch copy and compare every output byte for byte.
     report    Build the site (Sphinx + MyST-NB) in build/site (``analysis.site.main``).
+    paper     Build the research note as a PDF in build/paper (``analysis.site.paper.main``).
 
 Exit status: 0 success; 1 a notebook failed, outputs could not be saved, outputs differ
 (``verify``) or the data is inconsistent (``extract``, the provenance check of ``run``); 2 a
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_list_command(commands)
     _add_verify_command(commands)
     _add_report_command(commands)
+    _add_paper_command(commands)
     return parser
 
 
@@ -165,6 +167,15 @@ def _add_report_command(commands: _Commands) -> None:
         "report", help="build the site in build/site (analysis.site)", add_help=False
     )
     report.add_argument("args", nargs=argparse.REMAINDER)
+
+
+def _add_paper_command(commands: _Commands) -> None:
+    """Add ``paper``: build the note's PDF; its arguments pass through to analysis.site.paper."""
+    paper = commands.add_parser(
+        "paper", help="build the research note as a PDF in build/paper (analysis.site.paper)",
+        add_help=False,
+    )
+    paper.add_argument("args", nargs=argparse.REMAINDER)
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -260,12 +271,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     return int(report_main(list(args.args)) or 0)
 
 
+def cmd_paper(args: argparse.Namespace) -> int:
+    """Delegate to ``analysis.site.paper.main(argv)``."""
+    try:
+        from analysis.site.paper import main as paper_main
+    except ImportError as exc:
+        _error(f"the paper stage is not available ({exc})")
+        return EXIT_FAILED
+    return int(paper_main(list(args.args)) or 0)
+
+
 COMMANDS = {
     "extract": cmd_extract,
     "run": cmd_run,
     "list": cmd_list,
     "verify": cmd_verify,
     "report": cmd_report,
+    "paper": cmd_paper,
 }
 
 
@@ -274,9 +296,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     verbose = argv[:1] in (["-v"], ["--verbose"])
-    if argv[int(verbose) : int(verbose) + 1] == ["report"]:
+    command = argv[int(verbose) : int(verbose) + 1]
+    if command in (["report"], ["paper"]):
         # argparse's REMAINDER does not capture leading options: hand them over verbatim.
-        args = parser.parse_args(["report"])
+        args = parser.parse_args(command)
         args.args, args.verbose = argv[int(verbose) + 1 :], verbose
     else:
         args = parser.parse_args(argv)

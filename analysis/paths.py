@@ -8,7 +8,9 @@ the notebook's folder).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 #: The repository root (the folder holding ``pyproject.toml``).
 ROOT: Path = Path(__file__).resolve().parent.parent
@@ -36,7 +38,6 @@ DATAPACKAGE: Path = DATA_DIR / "datapackage.json"
 STATISTICS_CSV: Path = PROCESSED_DIR / "report_statistics.csv"
 AUDIT_CSV: Path = PROCESSED_DIR / "number_audit.csv"
 CROSS_CHECKS_CSV: Path = PROCESSED_DIR / "cross_checks.csv"
-PARAGRAPHS_CSV: Path = PROCESSED_DIR / "paragraphs.csv"
 FOOTNOTES_CSV: Path = PROCESSED_DIR / "footnotes.csv"
 
 NOTEBOOKS_DIR: Path = ROOT / "notebooks"
@@ -46,49 +47,50 @@ BUILD_DIR: Path = ROOT / "build"
 SITE_DIR: Path = BUILD_DIR / "site"
 MANIFEST: Path = FIGURES_DIR / "MANIFEST.json"
 LOCK_FILE: Path = ROOT / "requirements.lock"
-MATPLOTLIBRC: Path = ROOT / "matplotlibrc"
 #: Lock files of the environment the notebooks run in (inputs of every notebook).
 LOCK_FILES: tuple[Path, ...] = (LOCK_FILE,)
 
 #: The package's folder.
 PACKAGE_DIR: Path = ROOT / "analysis"
-#: The code and specs a notebook uses besides its own cells (inputs of every notebook): the
-#: dataset, statistics and charts layers, the claims table and its spec (notebook 06 reads
-#: ``data/claims.yaml``; the claims' ``report_text`` is checked against the raw report), and
-#: the three leaves. The pipeline, the command line and the site are not notebook inputs:
-#: editing them does not make a figure stale.
-NOTEBOOK_CODE: tuple[Path, ...] = (
-    PACKAGE_DIR / "dataset",
-    PACKAGE_DIR / "stats",
-    PACKAGE_DIR / "charts",
-    PACKAGE_DIR / "claims",
-    PACKAGE_DIR / "paths.py",
-    PACKAGE_DIR / "io.py",
-    PACKAGE_DIR / "tableschema.py",
-    CLAIMS_SPEC,
-    RAW_REPORT,
-)
+#: The data files that modules of the package read by default, by module. A notebook whose
+#: imports reach one of these modules (directly or through others) has its files as inputs,
+#: beside the modules' source files (``analysis.pipeline.imports``): notebook 06 reads
+#: ``data/claims.yaml`` and checks each claim's words against the raw report. The processed
+#: tables are an input of every notebook anyway.
+MODULE_DATA: Mapping[str, tuple[Path, ...]] = MappingProxyType({
+    "analysis.claims.spec": (CLAIMS_SPEC,),
+    "analysis.dataset.source": (RAW_REPORT,),
+    "analysis.dataset.validate": (DATAPACKAGE,),
+    "analysis.dataset.extract": (EXTRACTION_SPEC,),
+    "analysis.dataset.audit": (AUDIT_RULES,),
+    "analysis.dataset.cross_checks": (CROSS_CHECKS_SPEC,),
+})
 
 #: Environment variable through which the pipeline redirects a notebook's outputs
 #: (figures and tables) into a staging folder; unset in interactive use.
 OUTPUT_DIR_ENV: str = "COMPENDIUM_OUTPUT_DIR"
+#: Where a notebook run outside the pipeline writes when it has no run folder of its own.
+INTERACTIVE_DIR: Path = RUNS_DIR / "interactive"
 
 
 def output_dir(override: str | os.PathLike[str] | None = None) -> Path:
-    """Return the folder a notebook writes its figures and tables to.
+    """Return the folder a notebook writes its files to (never the canonical ``figures/``).
+
+    The compendium's notebooks get theirs from :func:`analysis.outputs.output_folder` (which
+    names a run folder after the parameters); this is the same rule for code that has no
+    parameters to name a folder after.
 
     Args:
-        override: An explicit folder (a notebook's ``output_dir`` parameter). Empty or
-            ``None`` means "not given".
+        override: An explicit folder. Empty or ``None`` means "not given".
 
     Returns:
         ``override`` when given; otherwise the folder named by the environment variable
         :data:`OUTPUT_DIR_ENV` (set by the pipeline while it stages outputs); otherwise
-        :data:`FIGURES_DIR`.
+        :data:`INTERACTIVE_DIR`. Only the pipeline moves files into :data:`FIGURES_DIR`.
     """
     if override:
         return Path(override)
     staged = os.environ.get(OUTPUT_DIR_ENV)
     if staged:
         return Path(staged)
-    return FIGURES_DIR
+    return INTERACTIVE_DIR

@@ -29,6 +29,8 @@ class Field:
         minimum: Smallest allowed value, if any.
         maximum: Largest allowed value, if any.
         pattern: Regular expression a value must match in full, if any.
+        unit: The unit of a numeric column (e.g. ``count``, ``proportion``, ``ratio``),
+            written as the field's ``unit`` property; empty when none applies.
     """
 
     name: str
@@ -40,6 +42,7 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     pattern: str | None = None
+    unit: str = ""
 
     def descriptor(self) -> dict[str, Any]:
         """Return the Table Schema field descriptor."""
@@ -58,6 +61,8 @@ class Field:
             constraints["pattern"] = self.pattern
         field: dict[str, Any] = {"name": self.name, "type": self.type,
                                  "description": self.description}
+        if self.unit:
+            field["unit"] = self.unit
         if constraints:
             field["constraints"] = constraints
         return field
@@ -93,3 +98,43 @@ class Table:
             "primaryKey": [self.primary_key],
             "missingValues": [""],
         }
+
+
+def tabular_resource(
+    name: str,
+    path: str,
+    title: str,
+    description: str,
+    sha256: str,
+    schema: dict[str, Any],
+    size: int | None = None,
+) -> dict[str, Any]:
+    """A Frictionless tabular data resource descriptor for one UTF-8 CSV file.
+
+    Args:
+        name: Resource name (lower case, digits, ``-``, ``_``, ``.``).
+        path: The CSV's path relative to the package descriptor.
+        title: Short title.
+        description: What one row is, or what the table shows.
+        sha256: The file's SHA-256 (hex); Frictionless checks it when validating.
+        schema: The Table Schema descriptor.
+        size: The file's size in bytes, if known (Frictionless checks it too).
+
+    Returns:
+        The resource descriptor.
+    """
+    resource: dict[str, Any] = {
+        "name": name,
+        "path": path,
+        "profile": "tabular-data-resource",
+        "title": title,
+        "description": description,
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "hash": f"sha256:{sha256}",
+    }
+    if size is not None:
+        resource["bytes"] = size
+    resource["schema"] = schema
+    return resource

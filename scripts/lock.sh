@@ -4,7 +4,7 @@
 # The current lock files are used as constraints, so existing pins are kept and only new
 # packages are resolved; delete a lock file first to upgrade everything in it.
 #   requirements-uv.txt    uv itself, installed with the system Python's pip (hashes)
-#   requirements.lock      .venv: the package, its `test` and `site` extras
+#   requirements.lock      .venv: the package, its `test`, `site` and `paper` extras
 #   requirements-lab.lock  .venv-lab: the package and its `lab` extra (JupyterLab), same pins
 # rfc3987-syntax is left out of requirements.lock: jsonschema imports it when present (it
 # comes in through nbdime -> jupyter_server -> jupyter-events) and that costs every papermill
@@ -26,7 +26,7 @@ $UV pip compile "${common[@]}" $(constraint "$keep/requirements-uv.txt") \
   "$keep/uv.in" -o requirements-uv.txt
 $UV pip compile "${common[@]}" $(constraint "$keep/requirements.lock") \
   $(constraint "$keep/requirements-lab.lock") \
-  --extra test --extra site --no-emit-package rfc3987-syntax --no-emit-package lark \
+  --extra test --extra site --extra paper --no-emit-package rfc3987-syntax --no-emit-package lark \
   pyproject.toml -o requirements.lock
 $UV pip compile "${common[@]}" -c requirements.lock $(constraint "$keep/requirements-lab.lock") \
   --extra lab pyproject.toml -o requirements-lab.lock

@@ -11,7 +11,7 @@ copyright = "2026"  # noqa: A001 - Sphinx's name for the setting
 language = "en"
 smartquotes = False  # the report viewer shows the text as it is
 
-extensions = ["myst_nb", "analysis.site.sphinxext"]
+extensions = ["myst_nb", "analysis.site.sphinxext", "analysis.site.note", "analysis.site.typst"]
 nb_execution_mode = "off"
 nb_merge_streams = True
 myst_enable_extensions = ["colon_fence"]

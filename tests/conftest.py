@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 import pandas as pd
 import pytest
 
-from analysis.dataset.extract import extract_statistics, load_spec
+from analysis.dataset.extract import Extraction, extract_statistics, load_spec
 from analysis.dataset.source import Report, load_report
 from analysis.pipeline import Project
 from tests.throwaway import Cell, build_project
@@ -21,9 +21,15 @@ def report() -> Report:
 
 
 @pytest.fixture(scope="session")
-def facts(report: Report) -> pd.DataFrame:
-    """The facts extracted from the real report with the real spec."""
+def extraction(report: Report) -> Extraction:
+    """The figures extracted from the real report with the real spec, and their locations."""
     return extract_statistics(report, load_spec())
+
+
+@pytest.fixture(scope="session")
+def facts(extraction: Extraction) -> pd.DataFrame:
+    """The statistics table extracted from the real report with the real spec."""
+    return extraction.statistics
 
 
 @pytest.fixture(scope="session")

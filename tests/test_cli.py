@@ -132,8 +132,17 @@ def test_list_shows_declared_parameters(project):
     done = run_cli(project.root, "list")
     assert done.returncode == 0
     assert "notebooks/01-demo.ipynb" in done.stdout
-    assert "n: int = 3  # number of points" in done.stdout
+    assert "    n: int = 3\n        number of points\n" in done.stdout
     assert "output_dir: any = None" in done.stdout
+
+
+def test_list_shows_each_rule_of_a_real_notebook(capsys):
+    """For the compendium's notebooks, `list 02` adds each parameter's meaning and range."""
+    assert cli.main(["list", "02"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("notebooks/02-police-victims.ipynb\n")
+    assert "    conf_level: float = 0.95\n        Confidence level" in out
+    assert "Allowed: a number in (0, 1)." in out
 
 
 def test_extract_calls_build_all(monkeypatch, capsys):
@@ -233,10 +242,22 @@ def test_extract_errors_are_one_line_unless_verbose(monkeypatch, capsys):
     assert "Traceback" in err and err.rstrip().endswith("expected 11")
 
 
-def test_output_dir_from_the_command_line_is_refused(project):
-    """`-p output_dir ../figures` is a usage error naming the parameter; nothing runs."""
-    before = outputs(project)
-    done = run_cli(project.root, "run", "--force", "-p", "output_dir", "../figures")
-    assert done.returncode == 2
-    assert done.stderr.count("error:") == 1 and "'output_dir' cannot be set" in done.stderr
-    assert outputs(project) == before
+def test_output_dir_is_not_a_parameter_of_the_compendium(capsys):
+    """The notebooks no longer take output_dir: `-p output_dir ../figures` is unknown, exit 2."""
+    assert cli.main(["run", "02", "--force", "-p", "output_dir", "../figures"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "unknown parameter 'output_dir'" in err
+
+
+def test_a_value_outside_its_rule_is_refused_before_any_kernel(capsys, monkeypatch):
+    """`run 02-police-victims -p conf_level 1.5`: one error line, exit 2, no worker started."""
+    from analysis.pipeline import runner
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a worker was started")
+
+    monkeypatch.setattr(runner, "_run_workers", forbidden)
+    assert cli.main(["run", "02-police-victims", "--force", "-p", "conf_level", "1.5"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: 02-police-victims.ipynb: parameter 'conf_level' = 1.5 is out of "
+                   "range: a number in (0, 1)\n")

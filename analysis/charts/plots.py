@@ -15,18 +15,19 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from analysis.charts.theme import GREY, PALETTE, apply_theme, source_note
+from analysis.charts.theme import GREY, PALETTE, source_note, themed
 
 
+@themed
 def grouped_bars(
     data: pd.DataFrame,
     x: str,
@@ -64,12 +65,12 @@ def grouped_bars(
     Raises:
         ValueError: Two rows for the same ``x`` and ``group`` (a bar would hide one).
     """
-    apply_theme()
     frame = data.assign(**{group: data[group].astype(str)})  # years are categories here
     _require_unique(frame, [x, group], "grouped_bars")
     categories = list(dict.fromkeys(frame[x]))
     groups = list(dict.fromkeys(frame[group]))
-    fig, ax = plt.subplots()
+    fig = Figure()
+    ax = fig.subplots()
     sns.barplot(frame, x=x, y=value, hue=group, order=categories, hue_order=groups,
                 palette=_colours(groups), saturation=1, errorbar=None, width=0.8, gap=0.08,
                 ax=ax)
@@ -127,6 +128,7 @@ def _label_and_whisker(
                     fmt="none", ecolor="#333333", elinewidth=1, capsize=3)
 
 
+@themed
 def horizontal_bars(
     data: pd.DataFrame,
     label: str,
@@ -159,9 +161,9 @@ def horizontal_bars(
     Returns:
         The figure.
     """
-    apply_theme()
     height = max(2.2, 0.6 * len(data) + 1.2)
-    fig, ax = plt.subplots(figsize=(7.0, height))
+    fig = Figure(figsize=(7.0, height))
+    ax = fig.subplots()
     colours = [GREY if (highlight is not None and highlight[i]) else PALETTE[0]
                for i in range(len(data))]
     positions = np.arange(len(data))[::-1]
@@ -187,6 +189,7 @@ def _set_value_axis(ax: Axes, xlim: tuple[float, float] | None, log_scale: bool)
         ax.set_xlim(*xlim)
 
 
+@themed
 def interval_plot(
     data: pd.DataFrame,
     label: str,
@@ -230,11 +233,11 @@ def interval_plot(
     Raises:
         ValueError: A label on two rows, or an estimate outside its interval.
     """
-    apply_theme()
     frame = _as_three_rows(data, label, colour_by)
     categories = list(dict.fromkeys(frame[colour_by])) if colour_by else []
     height = max(2.4, 0.5 * len(data) + 1.3)
-    fig, ax = plt.subplots(figsize=(7.5, height))
+    fig = Figure(figsize=(7.5, height))
+    ax = fig.subplots()
     sns.pointplot(frame, x="value", y=label, order=list(dict.fromkeys(frame[label])),
                   hue=colour_by, hue_order=categories or None,
                   palette=_colours(categories) if colour_by else None,
@@ -280,6 +283,7 @@ def _as_three_rows(data: pd.DataFrame, label: str, colour_by: str | None) -> pd.
                       value_name="value")
 
 
+@themed
 def stacked_share(
     data: pd.DataFrame,
     label: str,
@@ -305,8 +309,8 @@ def stacked_share(
     Returns:
         The figure.
     """
-    apply_theme()
-    fig, ax = plt.subplots(figsize=(7.0, 2.4))
+    fig = Figure(figsize=(7.0, 2.4))
+    ax = fig.subplots()
     left = 0.0
     colour_index = 0
     for row in data.itertuples(index=False):
@@ -335,7 +339,7 @@ RATIO_TICKS: tuple[float, ...] = (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 1.0, 1.2
                                   3.0, 4.0, 5.0, 10.0)
 
 
-def _ratio_axis(ax: plt.Axes, low: float, high: float) -> None:
+def _ratio_axis(ax: Axes, low: float, high: float) -> None:
     """Log x axis from ``low`` to ``high`` with plain-number ticks on both sides of 1."""
     ax.set_xscale("log")
     ax.set_xlim(low, high)
@@ -343,14 +347,14 @@ def _ratio_axis(ax: plt.Axes, low: float, high: float) -> None:
     ax.axvline(1.0, color=GREY, linestyle="--", linewidth=1)
 
 
-def _plain_ticks(ax: plt.Axes, ticks: Sequence[float]) -> None:
+def _plain_ticks(ax: Axes, ticks: Sequence[float]) -> None:
     """Only ``ticks`` on the x axis, written as plain numbers (no ``10^k`` on a log axis)."""
-    ax.xaxis.set_major_locator(plt.FixedLocator(ticks))
-    ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
 
 
-def _interval_rows(ax: plt.Axes, data: pd.DataFrame, label: str, colour_by: str | None,
+def _interval_rows(ax: Axes, data: pd.DataFrame, label: str, colour_by: str | None,
                    colours: dict[str, str]) -> None:
     positions = np.arange(len(data))[::-1]
     for position, row in zip(positions, data.itertuples(index=False), strict=True):
@@ -365,6 +369,7 @@ def _interval_rows(ax: plt.Axes, data: pd.DataFrame, label: str, colour_by: str 
     ax.grid(axis="x", visible=True)
 
 
+@themed
 def ratio_panels(
     ratios: pd.DataFrame,
     label: str,
@@ -395,10 +400,9 @@ def ratio_panels(
     Returns:
         The figure.
     """
-    apply_theme()
     frames = [ratios] + ([effects] if effects is not None and len(effects) else [])
     heights = [max(1.0, 0.45 * len(frame) + 0.6) for frame in frames]
-    fig = plt.figure(figsize=(7.5, sum(heights) + 0.9 * len(frames) + 0.8))
+    fig = Figure(figsize=(7.5, sum(heights) + 0.9 * len(frames) + 0.8))
     grid = fig.add_gridspec(len(frames), 1, height_ratios=heights, hspace=0.6)
     # Bottom panel first: the source note goes under the figure's first axes.
     axes = {i: fig.add_subplot(grid[i]) for i in reversed(range(len(frames)))}
@@ -415,7 +419,7 @@ def ratio_panels(
         ax.set_xlabel(axis_label)
     axes[0].set_title(title)
     if colour_by:
-        handles = [plt.Line2D([], [], marker="o", linestyle="", color=colours[c], label=c)
+        handles = [Line2D([], [], marker="o", linestyle="", color=colours[c], label=c)
                    for c in categories]
         axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
                           title=colour_by)
@@ -423,6 +427,7 @@ def ratio_panels(
     return fig
 
 
+@themed
 def flip_points(
     data: pd.DataFrame,
     label: str,
@@ -450,9 +455,9 @@ def flip_points(
     Returns:
         The figure.
     """
-    apply_theme()
     ordered = data.sort_values(flip, ascending=False).reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(7.5, max(2.4, 0.45 * len(ordered) + 1.4)))
+    fig = Figure(figsize=(7.5, max(2.4, 0.45 * len(ordered) + 1.4)))
+    ax = fig.subplots()
     positions = np.arange(len(ordered))
     fragile = (ordered[flip] < fragile_below).to_numpy()
     for mask, colour, name in ((fragile, PALETTE[1], f"flips below {fragile_below:g}"),

@@ -1,29 +1,37 @@
-"""One figure theme for the compendium, and deterministic, atomic figure output.
+"""One figure theme for the compendium, and deterministic, atomic, declared figure output.
 
 Every chart uses the Okabe–Ito colour-blind-safe palette, DejaVu Sans (shipped with
 matplotlib, so rendering does not depend on the machine's fonts), axis labels that state the
-unit, and a source note naming the report's paragraph. :func:`save_figure` writes SVG, PNG
-(and PDF on request) plus the data behind the chart as CSV, byte-identical on every run:
-SVG ids come from a fixed hash salt, and no file carries a date or a software version.
+unit, and a source note naming the report's paragraph. The theme is applied with
+:func:`themed` (a ``matplotlib.rc_context``) around each chart function and around rendering;
+nothing changes matplotlib's global state, and charts are plain
+:class:`matplotlib.figure.Figure` objects, not pyplot's, so no backend is chosen here.
+
+:func:`save_figure` writes SVG, PNG (and PDF on request) plus the data behind the chart as
+CSV, byte-identical on every run (SVG ids from a fixed hash salt; no date or software version
+in any file), through the run's :class:`~analysis.outputs.Outputs` context, which records
+what the figure is (title, alt text, the CSV's Table Schema, the cell that drew it).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
+from analysis.io import frame_to_csv_text
+from analysis.outputs import DeclaredOutput, Outputs, check_name, execution_count
+from analysis.tableschema import Table
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from analysis import paths  # noqa: E402
-from analysis.io import atomic_write_many, frame_to_csv_text  # noqa: E402
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Okabe & Ito (2008) colour-blind-safe palette, in the order charts use it.
 PALETTE: tuple[str, ...] = (
@@ -38,18 +46,18 @@ PALETTE: tuple[str, ...] = (
 )
 #: Grey for "not stated" remainders and reference lines.
 GREY = "#8C8C8C"
-#: Figure formats :func:`save_figure` can write.
-FORMATS: tuple[str, ...] = ("svg", "png", "pdf")
 #: Short citation used in source notes.
 SOURCE = "UN Special Rapporteur, report on Japan (A/HRC/31/58/Add.1)"
 
-_METADATA = {
-    "svg": {"Date": None, "Creator": None},
-    "png": {"Software": None},
-    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
-}
+_METADATA: Mapping[str, Mapping[str, None]] = MappingProxyType({
+    "svg": MappingProxyType({"Date": None, "Creator": None}),
+    "png": MappingProxyType({"Software": None}),
+    "pdf": MappingProxyType({"CreationDate": None, "ModDate": None, "Creator": None,
+                             "Producer": None}),
+})
 
-RC_PARAMS: dict[str, object] = {
+#: The theme's matplotlib settings (applied by :func:`themed`).
+RC_PARAMS: Mapping[str, object] = MappingProxyType({
     "svg.hashsalt": "japan-src-compendium",
     "svg.fonttype": "path",
     "font.family": "DejaVu Sans",
@@ -71,34 +79,29 @@ RC_PARAMS: dict[str, object] = {
     "savefig.dpi": 150,
     "savefig.bbox": "tight",
     "figure.figsize": (7.0, 4.2),
-}
+})
 
 
-def apply_theme() -> None:
-    """Set the compendium's matplotlib style (idempotent)."""
-    plt.rcParams.update(RC_PARAMS)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def parse_formats(formats: str | Sequence[str]) -> tuple[str, ...]:
-    """Parse a ``figure_formats`` parameter such as ``"svg,png"``.
+@contextlib.contextmanager
+def theme_context() -> Iterator[None]:
+    """The compendium's matplotlib settings, for the duration of a ``with`` block."""
+    with matplotlib.rc_context(dict(RC_PARAMS)):
+        yield
 
-    Args:
-        formats: Comma-separated string or a sequence of format names.
 
-    Returns:
-        The formats, in the order given, without duplicates.
+def themed(function: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a chart function so that it draws in the theme (global settings untouched)."""
 
-    Raises:
-        ValueError: An unknown format or none at all (the message names the parameter).
-    """
-    items = formats.split(",") if isinstance(formats, str) else list(formats)
-    chosen = tuple(dict.fromkeys(item.strip().lower() for item in items if item.strip()))
-    unknown = [item for item in chosen if item not in FORMATS]
-    if unknown or not chosen:
-        raise ValueError(
-            f"figure_formats must list some of {list(FORMATS)}, got {formats!r}"
-        )
-    return chosen
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with theme_context():
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def source_note(fig: Figure, paragraphs: str, extra: str = "") -> None:
@@ -151,49 +154,89 @@ def render(fig: Figure, fmt: str) -> bytes:
         The file's bytes.
     """
     buffer = io.BytesIO()
-    with plt.rc_context({"svg.hashsalt": RC_PARAMS["svg.hashsalt"]}):
-        fig.savefig(buffer, format=fmt, metadata=_METADATA[fmt])
+    with theme_context():
+        fig.savefig(buffer, format=fmt, metadata=dict(_METADATA[fmt]))
     return buffer.getvalue()
+
+
+def figure_title(fig: Figure) -> str:
+    """The chart's title as drawn: the figure's suptitle, else its first axes' title."""
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None and suptitle.get_text():
+        return str(suptitle.get_text())
+    for ax in fig.axes:
+        for loc in ("left", "center", "right"):
+            text = ax.get_title(loc=loc)
+            if text:
+                return str(text)
+    return ""
+
+
+def alt_text(fig: Figure, title: str, rows: int) -> str:
+    """Alt text saying what a chart shows: its title, its axes, its legend, its size.
+
+    Everything comes from the drawn figure: each panel's axis labels and legend title.
+    """
+    parts = [f"Chart: {title.rstrip('.')}."]
+    for ax in sorted(fig.axes, key=lambda ax: -ax.get_position().y1):  # top panel first
+        described = []
+        if ax.get_xlabel():
+            described.append(f"horizontal axis {ax.get_xlabel()}")
+        if ax.get_ylabel():
+            described.append(f"vertical axis {ax.get_ylabel()}")
+        legend = ax.get_legend()
+        if legend is not None and legend.get_title().get_text():
+            described.append(f"colours by {legend.get_title().get_text()}")
+        if described:
+            sentence = "; ".join(described)
+            parts.append(sentence[:1].upper() + sentence[1:] + ".")
+    parts.append(f"{rows} data rows; the table is linked below the chart.")
+    return " ".join(parts)
 
 
 def save_figure(
     fig: Figure,
     name: str,
     data: pd.DataFrame,
-    output_dir: str | Path | None = None,
-    formats: str | Iterable[str] = ("svg", "png"),
-    close: bool = True,
+    outputs: Outputs,
+    *,
+    schema: Table | None = None,
 ) -> SavedFigure:
-    """Write a figure (SVG/PNG/PDF) and the data behind it (CSV), atomically.
+    """Write a figure (SVG/PNG/PDF) and the data behind it (CSV), and declare it.
+
+    The files go to the run's output folder (see :mod:`analysis.outputs`) with a declaration:
+    name, kind ``figure``, the title as drawn, alt text from the drawn axes, the CSV's Table
+    Schema and the cell that drew it.
 
     Args:
         fig: The figure.
-        name: Base file name (``figures/<name>.svg`` ...); letters, digits, ``-`` and ``_``.
+        name: Base file name (``<name>.svg`` ...); letters, digits, ``-`` and ``_``.
         data: The data plotted, written to ``<name>.csv`` beside the images.
-        output_dir: Folder; empty or ``None`` means :func:`analysis.paths.output_dir`.
-        formats: Image formats (see :func:`parse_formats`).
-        close: Close the figure afterwards (so the notebook shows only the saved SVG).
+        outputs: The run's output context (:func:`analysis.notebook.start`); its formats
+            are the run's ``figure_formats``.
+        schema: A table declaration describing (some of) the data's columns, e.g. the claims
+            table's; other columns are described by the context's catalogue.
 
     Returns:
         The :class:`SavedFigure` (shows the SVG when it is a cell's result).
 
     Raises:
-        ValueError: A bad name or format.
+        analysis.outputs.OutputError: A bad name, or a column no declaration describes.
     """
-    if not name or not all(c.isalnum() or c in "-_" for c in name):
-        raise ValueError(f"figure name must use letters, digits, '-' or '_', got {name!r}")
-    chosen = parse_formats(formats if isinstance(formats, str) else tuple(formats))
-    folder = paths.output_dir(output_dir)
-    contents: dict[Path, str | bytes] = {}
-    for fmt in chosen:
-        contents[folder / f"{name}.{fmt}"] = render(fig, fmt)
-    contents[folder / f"{name}.csv"] = frame_to_csv_text(data)
-    atomic_write_many(contents)
-    svg = contents.get(folder / f"{name}.svg")
-    if close:
-        plt.close(fig)
+    check_name(name)
+    described = outputs.schema(data, schema)
+    contents: dict[str, str | bytes] = {f"{name}.{fmt}": render(fig, fmt)
+                                        for fmt in outputs.formats}
+    contents[f"{name}.csv"] = frame_to_csv_text(data)
+    title = figure_title(fig) or name.replace("_", " ")
+    declared = DeclaredOutput(
+        name=name, kind="figure", title=title, description=alt_text(fig, title, len(data)),
+        files=tuple(contents), schema=described, execution_count=execution_count(),
+    )
+    outputs.save(declared, contents)
+    svg = contents.get(f"{name}.svg")
     return SavedFigure(
         name=name,
-        files=tuple(path.name for path in contents),
+        files=declared.files,
         svg=svg.decode("utf-8") if isinstance(svg, bytes) else None,
     )

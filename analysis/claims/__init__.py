@@ -36,6 +36,7 @@ from analysis.claims.spec import (
 )
 from analysis.claims.table import (
     CLAIM_COLUMNS,
+    CLAIMS_TABLE,
     VIEWS,
     ClaimResult,
     claims_schema,
@@ -50,6 +51,7 @@ from analysis.claims.table import (
 
 __all__ = [
     "CLAIM_COLUMNS",
+    "CLAIMS_TABLE",
     "FAMILY",
     "LITERAL_VERDICTS",
     "VERDICTS",

@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis.claims.spec import FAMILY, LITERAL_VERDICTS, VERDICTS
 from analysis.stats import directional
+from analysis.tableschema import Field, Table
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,23 @@ _ENUMS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _claims_table() -> Table:
+    """The claims table's declaration (its fields from :func:`claims_schema`)."""
+    schema = claims_schema()
+    declared = tuple(
+        Field(item["name"], item["type"], item["name"].replace("_", " "),
+              required=bool(item.get("constraints", {}).get("required")),
+              unique=item["name"] == "claim_id",
+              enum=tuple(item.get("constraints", {}).get("enum", ())),
+              minimum=item.get("constraints", {}).get("minimum"),
+              maximum=item.get("constraints", {}).get("maximum"))
+        for item in schema["fields"]
+    )
+    return Table("claims", "claims.csv", "One row per claim of data/claims.yaml: the report's "
+                 "words, the question, the test, the verdicts and their sensitivity.",
+                 declared, "claim_id")
+
+
 def claims_schema() -> dict[str, Any]:
     """Table Schema (Frictionless) of ``figures/claims.csv``, derived from :class:`ClaimResult`.
 
@@ -94,6 +112,10 @@ def claims_schema() -> dict[str, Any]:
             entry["constraints"] = constraints
         schema_fields.append(entry)
     return {"fields": schema_fields, "primaryKey": ["claim_id"]}
+
+
+#: The claims table's declaration: one field per column (``figures/claims.csv``).
+CLAIMS_TABLE: Table = _claims_table()
 
 
 def family_rows(table: pd.DataFrame) -> pd.DataFrame:

@@ -14,12 +14,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 from analysis import paths
-from analysis.dataset.numerals import FRACTIONS, MULTIPLIERS, ORDINALS, SCALES, TENS, UNITS
+from analysis.dataset.extract import Extraction, FactLocation
+from analysis.dataset.numerals import (
+    FRACTIONS,
+    MULTIPLIERS,
+    ORDINALS,
+    SCALES,
+    TENS,
+    TIME_WORDS,
+    UNITS,
+)
 from analysis.dataset.schema import AUDIT, AUDIT_CATEGORIES
 from analysis.dataset.source import Report
 from analysis.io import YamlFileError, load_yaml
@@ -32,8 +41,8 @@ LABEL_CATEGORIES = frozenset({"year", "age_threshold", "breakdown_label", "date"
 #: Columns of ``number_audit.csv``, in order.
 AUDIT_COLUMNS: tuple[str, ...] = AUDIT.columns
 
-#: English number words that are not cardinals, fractions, multipliers or ordinals.
-EXTRA_WORDS: tuple[str, ...] = ("decades", "decade", "dozens", "dozen")
+#: English number words that are not cardinals, fractions, multipliers, ordinals or time words.
+EXTRA_WORDS: tuple[str, ...] = ("decades", "dozens", "dozen")
 #: Russian number words (cardinals and ordinals) as they may occur in the cover note.
 RUSSIAN_NUMBER_WORDS = (
     r"(?:один|одна|одно|два|две|три|четыре|пять|шесть|семь|восемь|девять|десять"
@@ -43,7 +52,7 @@ RUSSIAN_NUMBER_WORDS = (
 )
 
 _WORDS = sorted(
-    [*UNITS, *TENS, *SCALES, *FRACTIONS, *MULTIPLIERS, *ORDINALS, *EXTRA_WORDS],
+    [*UNITS, *TENS, *SCALES, *FRACTIONS, *MULTIPLIERS, *ORDINALS, *TIME_WORDS, *EXTRA_WORDS],
     key=len,
     reverse=True,
 )
@@ -155,50 +164,27 @@ def _regions(report: Report) -> list[Region]:
     return sorted(regions, key=lambda region: region.start)
 
 
-@dataclass(frozen=True)
-class _FactSpans:
-    """Where one fact sits in the text: its value, its evidence and its label phrases."""
+def _labelled_by(location: FactLocation, token: str, start: int, end: int) -> bool:
+    """Whether a label-category token at [start, end) labels this fact.
 
-    fact_id: str
-    year: str
-    value: tuple[int, int]
-    evidence: tuple[int, int]
-    labels: tuple[tuple[int, int], ...]
-
-    def labelled_by(self, token: str, start: int, end: int) -> bool:
-        """Whether a label-category token at [start, end) labels this fact.
-
-        A token inside a declared label phrase always does. A token inside the evidence
-        does unless it is a year other than the fact's own (shared evidence such as "from
-        954 in 2010 to 661 in 2014" gives each year to its own figure).
-        """
-        if any(s <= start and end <= e for s, e in self.labels):
-            return True
-        inside = self.evidence[0] <= start and end <= self.evidence[1]
-        is_other_year = bool(self.year) and token.isdigit() and len(token) == 4 and (
-            token != self.year
-        )
-        return inside and not is_other_year
+    A token inside a declared label phrase always does. A token inside the evidence does
+    unless it is a year other than the fact's own (shared evidence such as "from 954 in 2010
+    to 661 in 2014" gives each year to its own figure).
+    """
+    if any(span.holds(start, end) for span in location.labels):
+        return True
+    is_other_year = location.year is not None and token.isdigit() and len(token) == 4 and (
+        token != str(location.year)
+    )
+    return location.evidence.holds(start, end) and not is_other_year
 
 
-def _fact_spans(facts: pd.DataFrame) -> list[_FactSpans]:
-    labels = facts["label_spans"] if "label_spans" in facts else [()] * len(facts)
-    return [
-        _FactSpans(str(f), str(y), (int(vs), int(ve)), (int(cs), int(ce)), tuple(spans))
-        for f, y, vs, ve, cs, ce, spans in zip(
-            facts["fact_id"], facts["year"], facts["value_start"], facts["value_end"],
-            facts["char_start"], facts["char_end"], labels, strict=True,
-        )
-    ]
-
-
-def audit_numbers(report: Report, facts: pd.DataFrame, rules: list[AuditRule]) -> pd.DataFrame:
-    """Classify every numeric token of the report.
+def audit_numbers(report: Report, extraction: Extraction, rules: list[AuditRule]) -> pd.DataFrame:
+    """Classify every numeric token of the report and check the labels' links.
 
     Args:
         report: The parsed report.
-        facts: The extracted statistics with ``value_start``/``value_end``,
-            ``char_start``/``char_end`` offsets and ``label_spans`` (see
+        extraction: The extracted figures and where they are (see
             :func:`analysis.dataset.extract.extract_statistics`).
         rules: Rules for tokens that are not statistics.
 
@@ -209,12 +195,12 @@ def audit_numbers(report: Report, facts: pd.DataFrame, rules: list[AuditRule]) -
 
     Raises:
         AuditError: A token is not accounted for (the message lists each with its location
-            and context), or a rule matched no token (stale rule).
+            and context), a rule matched no token (stale rule), or a label token does not
+            link a figure it qualifies (see :func:`unlinked_labels`).
     """
-    spans = _fact_spans(facts)
     used_rules: set[int] = set()
     rows = [
-        _audit_row(report, region, token, spans, rules, used_rules)
+        _audit_row(report, region, token, extraction.locations, rules, used_rules)
         for region in _regions(report)
         for token in TOKEN_PATTERN.finditer(report.text, region.start, region.end)
     ]
@@ -224,14 +210,18 @@ def audit_numbers(report: Report, facts: pd.DataFrame, rules: list[AuditRule]) -
         raise AuditError(f"audit rule(s) #{stale} classify no token; remove or fix them")
     frame = pd.DataFrame(rows)
     frame.insert(0, "token_id", [f"T{index:04d}" for index in range(1, len(frame) + 1)])
-    return frame.loc[:, list(AUDIT_COLUMNS)]
+    frame = frame.loc[:, list(AUDIT_COLUMNS)]
+    problems = unlinked_labels(report, frame, extraction)
+    if problems:
+        raise AuditError(f"{len(problems)} label link(s) missing: " + "; ".join(problems))
+    return frame
 
 
 def _audit_row(
     report: Report,
     region: Region,
     token: re.Match[str],
-    spans: list[_FactSpans],
+    locations: tuple[FactLocation, ...],
     rules: list[AuditRule],
     used_rules: set[int],
 ) -> dict[str, object]:
@@ -240,10 +230,12 @@ def _audit_row(
     part, paragraph, footnote, start, end = region
     t_start, t_end = token.start(), token.end()
     status, fact_id, category, reason = _classify(
-        report, region, t_start, t_end, spans, rules, used_rules
+        report, region, t_start, t_end, locations, rules, used_rules
     )
     if status == "not_statistic" and category in LABEL_CATEGORIES:
-        owners = [f.fact_id for f in spans if f.labelled_by(token.group(0), t_start, t_end)]
+        owners = [
+            f.fact_id for f in locations if _labelled_by(f, token.group(0), t_start, t_end)
+        ]
         if owners:
             status, fact_id = "label", " ".join(owners)
     return {
@@ -279,14 +271,14 @@ def _classify(
     region: Region,
     t_start: int,
     t_end: int,
-    spans: list[_FactSpans],
+    locations: tuple[FactLocation, ...],
     rules: list[AuditRule],
     used_rules: set[int],
 ) -> tuple[str, str, str, str]:
     """Return (status, fact_id, category, reason) for one token ("" status: unaccounted)."""
     text = report.text
-    for fact in spans:
-        if fact.value[0] <= t_start and t_end <= fact.value[1]:
+    for fact in locations:
+        if fact.value.holds(t_start, t_end):
             return "value", fact.fact_id, "", "the value of a reported figure"
     line_start = text.rfind("\n", 0, t_start) + 1
     if region.part == "paragraph" and t_start == line_start == report.paragraph(
@@ -340,3 +332,81 @@ def audit_summary(audit: pd.DataFrame) -> pd.DataFrame:
     )
     return counts.sort_values(["status", "tokens", "category"], ascending=[True, False, True],
                               ignore_index=True)
+
+
+#: Fields of a figure whose numbers a label token may give (its year, period, age band,
+#: sentence category, or a band named in its indicator).
+LABELLED_FIELDS: tuple[str, ...] = ("year", "period", "age_group", "sentence", "indicator")
+_FIELD_NUMBER = re.compile(r"\d+(?:\.\d+)?|[A-Za-z]+")
+
+
+def _number(word: str) -> float | None:
+    """The number a token or a word of a field stands for (digits or a cardinal word)."""
+    if word[0].isdigit():
+        return float(word.replace(",", ""))
+    lowered = word.lower()
+    value = UNITS.get(lowered, TENS.get(lowered))
+    return None if value is None else float(value)
+
+
+def _field_numbers(row: dict[str, Any]) -> set[float]:
+    numbers: set[float] = set()
+    for field in LABELLED_FIELDS:
+        for word in _FIELD_NUMBER.findall(str(row.get(field, "") or "")):
+            number = _number(word)
+            if number is not None:
+                numbers.add(number)
+    return numbers
+
+
+def unlinked_labels(report: Report, audit: pd.DataFrame, extraction: Extraction) -> list[str]:
+    """The label links the audit misses, one message each (empty when there are none).
+
+    Two rules. (1) A token of a label category (:data:`LABEL_CATEGORIES`) labels every
+    figure of its own sentence that it qualifies: a figure whose year, period, age band,
+    sentence category or indicator (:data:`LABELLED_FIELDS`) contains the token's number;
+    footnote 3's "in 2014" gives its year to the girls and to the boys. (2) A figure whose
+    year, or a year named in its period, is filled (from its sentence or from context) is
+    labelled by a token of that year, in its sentence or in a declared label phrase.
+
+    Args:
+        report: The parsed report.
+        audit: The audit table (``token``, ``char_start``, ``status``, ``fact_id``,
+            ``category``).
+        extraction: The extracted figures and where they are.
+    """
+    rows = {str(r["fact_id"]): r for r in extraction.statistics.to_dict("records")}
+    by_sentence: dict[int, list[FactLocation]] = {}
+    for location in extraction.locations:
+        by_sentence.setdefault(location.sentence.start, []).append(location)
+    labels = audit[audit["category"].isin(LABEL_CATEGORIES)]
+    problems = []
+    linked_years: dict[str, set[float]] = {}
+    for token in labels.itertuples():
+        number = _number(str(token.token))
+        linked = set(str(token.fact_id).split())
+        for fact in linked:
+            if number is not None:
+                linked_years.setdefault(fact, set()).add(number)
+        try:
+            sentence = report.sentence_at(int(token.char_start))
+        except KeyError:
+            continue
+        for location in by_sentence.get(sentence.start, []):
+            qualifies = number is not None and number in _field_numbers(rows[location.fact_id])
+            if qualifies and location.fact_id not in linked:
+                problems.append(
+                    f"{token.token!r} at {token.char_start} qualifies {location.fact_id} in "
+                    f"its sentence ({sentence.text!r}) but does not label it; add a label "
+                    "phrase to the spec entry"
+                )
+    for fact_id, row in rows.items():
+        years = {float(y) for y in re.findall(r"\b(?:19|20)\d\d\b",
+                                              f"{row.get('year', '')} {row.get('period', '')}")}
+        missing = years - linked_years.get(fact_id, set())
+        if missing:
+            problems.append(
+                f"{fact_id}: its year or period names {sorted(int(y) for y in missing)}, but no "
+                "token of that year labels it; add the phrase that dates it to its labels"
+            )
+    return problems

@@ -16,9 +16,14 @@ import pandas as pd
 
 from analysis import paths
 from analysis.dataset.audit import AuditRule, audit_numbers, load_audit_rules
-from analysis.dataset.cross_checks import CrossCheck, load_cross_checks, run_cross_checks
+from analysis.dataset.cross_checks import (
+    CrossCheck,
+    load_cross_checks,
+    run_cross_checks,
+    verify_report_words,
+)
 from analysis.dataset.datapackage import build_datapackage
-from analysis.dataset.extract import FactSpec, extract_statistics, load_spec, statistics_for_csv
+from analysis.dataset.extract import Spec, extract_statistics, load_spec
 from analysis.dataset.schema import TABLES
 from analysis.dataset.source import Report, load_report
 from analysis.dataset.validate import validate_statistics_text, validate_table_text
@@ -30,7 +35,7 @@ class Inputs:
     """Everything the stage reads, checked."""
 
     report: Report
-    specs: list[FactSpec]
+    spec: Spec
     rules: list[AuditRule]
     checks_path: Path
 
@@ -56,7 +61,7 @@ def load_inputs(
     """Read and check the raw report (checksum), the spec and the audit rules."""
     return Inputs(
         report=load_report(raw_path, expected_sha256),
-        specs=load_spec(spec_path),
+        spec=load_spec(spec_path),
         rules=load_audit_rules(audit_rules_path),
         checks_path=checks_path,
     )
@@ -68,15 +73,17 @@ def process(inputs: Inputs) -> Tables:
     Raises:
         SpecError, AuditError, CrossCheckSpecError, CrossCheckError: See the modules.
     """
-    facts = extract_statistics(inputs.report, inputs.specs)
-    statistics = statistics_for_csv(facts)
+    extraction = extract_statistics(inputs.report, inputs.spec)
+    statistics = extraction.statistics
     checks: tuple[CrossCheck, ...] = load_cross_checks(
         inputs.checks_path, fact_ids=list(statistics["fact_id"])
     )
+    checked = run_cross_checks(statistics, checks)
+    verify_report_words(checks, inputs.report.text)
     return Tables(
         statistics=statistics,
-        audit=audit_numbers(inputs.report, facts, inputs.rules),
-        checks=run_cross_checks(statistics, checks),
+        audit=audit_numbers(inputs.report, extraction, inputs.rules),
+        checks=checked,
         paragraphs=paragraphs_frame(inputs.report),
         footnotes=footnotes_frame(inputs.report),
     )

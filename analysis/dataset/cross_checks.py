@@ -2,10 +2,12 @@
 
 ``data/cross_checks.yaml`` lists every check: the facts it compares, its kind (see
 :data:`analysis.dataset.schema.CHECK_KINDS`), the outcome expected from reading the report
-and why. This module loads and evaluates them. A check that must hold and fails, or an
-expected discrepancy that has disappeared, stops the build (:class:`CrossCheckError`): the
-data or the extraction changed. An informational check only reports: ``agrees``/``differs``
-for a comparison, ``note`` otherwise, never ``fails``.
+and why. A check expected to hold (or to show a discrepancy) quotes the report's words that
+make the relation necessary (``report_words``); the loader finds each in the report. Without
+such words a check is informational. This module loads and evaluates them. A check that
+must hold and fails, or an expected discrepancy that has disappeared, stops the build
+(:class:`CrossCheckError`): the data or the extraction changed. An informational check only
+reports: ``agrees``/``differs`` for a comparison, ``note`` otherwise, never ``fails``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -25,12 +28,13 @@ from analysis.io import YamlFileError, load_yaml
 #: Columns of ``cross_checks.csv``, in order.
 CROSS_CHECK_COLUMNS: tuple[str, ...] = CROSS_CHECKS.columns
 
-_KEYS = {"check_id", "kind", "description", "left", "right", "expected", "why"}
-_PASSING = {
+_KEYS = frozenset({"check_id", "kind", "description", "left", "right", "expected", "why"})
+_OPTIONAL_KEYS = frozenset({"report_words"})
+_PASSING = MappingProxyType({
     "holds": {"holds", "consistent", "agrees"},
     "discrepancy": {"fails", "impossible", "differs"},
     "informational": {"agrees", "differs", "note"},
-}
+})
 
 
 class CrossCheckError(AssertionError):
@@ -53,6 +57,8 @@ class CrossCheck:
         right: Fact ids summed on the right (the whole, the percentage or the count).
         expected: ``holds``, ``discrepancy`` or ``informational``.
         why: Why the check has this kind and expectation.
+        report_words: The report's words that make the relation necessary (verbatim); empty
+            for an informational check.
     """
 
     check_id: str
@@ -62,10 +68,11 @@ class CrossCheck:
     right: tuple[str, ...]
     expected: str
     why: str = ""
+    report_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CheckOutcome:
     """What evaluating a check gives: the outcome, the numbers behind it, the remainder."""
 
     outcome: str
@@ -87,8 +94,9 @@ def load_cross_checks(
 
     Raises:
         CrossCheckSpecError: Missing or unknown keys, a duplicate id, an unknown kind or
-            expectation, or an unknown fact; the message names the file, the check and the
-            field.
+            expectation, an unknown fact, or a check expected to hold without the report's
+            words (or an informational one with them); the message names the file, the
+            check and the field.
     """
     try:
         document = load_yaml(path, top_level={"checks"})
@@ -111,7 +119,7 @@ def _check_entry(entry: Any, where: str, known: set[str] | None) -> CrossCheck:
         raise CrossCheckSpecError(f"{where}: expected a mapping")
     if "check_id" in entry:
         where = f"{where.split(': check')[0]}: check {entry['check_id']!r}"
-    missing, unknown = _KEYS - set(entry), set(entry) - _KEYS
+    missing, unknown = _KEYS - set(entry), set(entry) - _KEYS - _OPTIONAL_KEYS
     if missing or unknown:
         raise CrossCheckSpecError(
             f"{where}: missing keys {sorted(missing)}, unknown keys {sorted(unknown)}"
@@ -133,6 +141,14 @@ def _check_entry(entry: Any, where: str, known: set[str] | None) -> CrossCheck:
         raise CrossCheckSpecError(
             f"{where}, field 'right': empty exactly for the shares kinds, and left non-empty"
         )
+    if entry["kind"] == "implied_count" and (
+        entry["expected"] != "informational" or len(entry["left"]) < 2
+    ):
+        raise CrossCheckSpecError(
+            f"{where}, field 'left': implied_count needs a count and at least one "
+            "percentage, and is informational"
+        )
+    words = _report_words(entry, where)
     return CrossCheck(
         check_id=str(entry["check_id"]),
         kind=entry["kind"],
@@ -141,7 +157,42 @@ def _check_entry(entry: Any, where: str, known: set[str] | None) -> CrossCheck:
         right=tuple(entry["right"]),
         expected=entry["expected"],
         why=" ".join(str(entry["why"]).split()),
+        report_words=words,
     )
+
+
+def _report_words(entry: dict[str, Any], where: str) -> tuple[str, ...]:
+    """The check's quoted words: required unless informational, none if informational."""
+    words = entry.get("report_words", [])
+    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+        raise CrossCheckSpecError(f"{where}, field 'report_words': must be a list of quotes")
+    if (entry["expected"] == "informational") == bool(words):
+        raise CrossCheckSpecError(
+            f"{where}, field 'report_words': a check expected to hold (or to show a "
+            "discrepancy) quotes the report's words that make the relation necessary; an "
+            "informational one quotes none"
+        )
+    return tuple(" ".join(w.split()) for w in words)
+
+
+def verify_report_words(checks: Sequence[CrossCheck], report_text: str) -> None:
+    """Check that every check's ``report_words`` are the report's words.
+
+    Args:
+        checks: The checks.
+        report_text: The raw report (compared with white space folded).
+
+    Raises:
+        CrossCheckSpecError: A quote the report does not contain; names the check.
+    """
+    folded = " ".join(report_text.split())
+    for check in checks:
+        absent = [words for words in check.report_words if words not in folded]
+        if absent:
+            raise CrossCheckSpecError(
+                f"cross-check {check.check_id!r}, field 'report_words': not in the report: "
+                f"{absent}"
+            )
 
 
 def _fmt(value: float) -> str:
@@ -153,17 +204,17 @@ def _decimals(value: float) -> int:
     return len(text.split(".")[1]) if "." in text else 0
 
 
-def _compare(check: CrossCheck, left: float, right: float) -> Outcome:
+def _compare(check: CrossCheck, left: float, right: float) -> CheckOutcome:
     """Kinds ``equal`` and ``comparison``."""
     difference = right - left
     if check.kind == "equal" and check.expected != "informational":
-        return Outcome("holds" if left == right else "fails",
+        return CheckOutcome("holds" if left == right else "fails",
                        f"{_fmt(left)} vs {_fmt(right)}", difference)
-    return Outcome("agrees" if left == right else "differs",
+    return CheckOutcome("agrees" if left == right else "differs",
                    f"{_fmt(left)} vs {_fmt(right)} (difference {_fmt(difference)})", difference)
 
 
-def _bound(check: CrossCheck, left: float, right: float) -> Outcome:
+def _bound(check: CrossCheck, left: float, right: float) -> CheckOutcome:
     """Kinds ``part_of_whole``, ``shares_within_100`` and ``shares_sum``."""
     difference = right - left
     within = left <= right
@@ -173,14 +224,14 @@ def _bound(check: CrossCheck, left: float, right: float) -> Outcome:
         else f"parts {_fmt(left)} exceed {_fmt(right)} by {_fmt(-difference)}"
     )
     if check.kind == "shares_sum":
-        return Outcome("note", f"shares add up to {_fmt(left)} per cent (no bound: "
+        return CheckOutcome("note", f"shares add up to {_fmt(left)} per cent (no bound: "
                                "categories may overlap)", None)
     if check.expected == "informational":
-        return Outcome("note", detail, difference)
-    return Outcome("holds" if within else "fails", detail, difference)
+        return CheckOutcome("note", detail, difference)
+    return CheckOutcome("holds" if within else "fails", detail, difference)
 
 
-def _rounding(check: CrossCheck, left: float, right: float) -> Outcome:
+def _rounding(check: CrossCheck, left: float, right: float) -> CheckOutcome:
     """Kinds ``implied_total`` and ``rounding_consistent_count``."""
     if check.kind == "implied_total":
         count, percent = left, right
@@ -201,8 +252,18 @@ def _rounding(check: CrossCheck, left: float, right: float) -> Outcome:
         + (f"{values.start}-{values.stop - 1}" if len(values) else "none")
     )
     if check.expected == "informational":
-        return Outcome("note", detail, None)
-    return Outcome("consistent" if len(values) else "impossible", detail, None)
+        return CheckOutcome("note", detail, None)
+    return CheckOutcome("consistent" if len(values) else "impossible", detail, None)
+
+
+def _implied_count(check: CrossCheck, values: pd.Series) -> tuple[float, str]:
+    """Kind ``implied_count``: the first left fact times each following percentage."""
+    count = float(values[check.left[0]])
+    product = count
+    for fact in check.left[1:]:
+        product *= float(values[fact]) / 100
+    shown = " x ".join([_fmt(count), *(f"{_fmt(float(values[f]))} %" for f in check.left[1:])])
+    return product, f"{shown} = {product:.1f}"
 
 
 def evaluate(check: CrossCheck, values: pd.Series) -> dict[str, object]:
@@ -224,7 +285,12 @@ def evaluate(check: CrossCheck, values: pd.Series) -> dict[str, object]:
         raise KeyError(f"cross-check {check.check_id!r} uses unknown facts {missing}")
     left = float(sum(values[f] for f in check.left))
     right = float(sum(values[f] for f in check.right)) if check.right else 100.0
-    if check.kind in {"equal", "comparison"}:
+    if check.kind == "implied_count":
+        left, shown = _implied_count(check, values)
+        compared = _compare(check, left, right)
+        result = CheckOutcome(compared.outcome, f"{shown} vs {_fmt(right)} (difference "
+                              f"{right - left:.1f})", right - left)
+    elif check.kind in {"equal", "comparison"}:
         result = _compare(check, left, right)
     elif check.kind in {"implied_total", "rounding_consistent_count"}:
         result = _rounding(check, left, right)
@@ -235,7 +301,7 @@ def evaluate(check: CrossCheck, values: pd.Series) -> dict[str, object]:
         "kind": check.kind,
         "description": check.description,
         "paragraphs": "",
-        "left_facts": " + ".join(check.left),
+        "left_facts": (" x " if check.kind == "implied_count" else " + ").join(check.left),
         "right_facts": " + ".join(check.right),
         "left_value": left,
         "right_value": right if check.right else "",
@@ -244,6 +310,7 @@ def evaluate(check: CrossCheck, values: pd.Series) -> dict[str, object]:
         "outcome": result.outcome,
         "detail": result.detail,
         "why": check.why,
+        "report_words": " | ".join(check.report_words),
     }
 
 

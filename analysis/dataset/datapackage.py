@@ -19,6 +19,7 @@ from frictionless import Package, Report
 from analysis import paths
 from analysis.dataset.schema import TABLES
 from analysis.io import sha256_file
+from analysis.tableschema import tabular_resource
 
 #: How to cite the source document.
 SOURCE_CITATION = (
@@ -49,21 +50,12 @@ def build_datapackage(
         table = TABLES.get(path.name)
         if table is None:
             continue
-        resources.append(
-            {
-                "name": table.resource,
-                "path": Path(os.path.relpath(path, base)).as_posix(),
-                "profile": "tabular-data-resource",
-                "title": path.name,
-                "description": table.description,
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "hash": "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                "bytes": len(text.encode("utf-8")),
-                "schema": table.schema_descriptor(),
-            }
-        )
+        data = text.encode("utf-8")
+        resources.append(tabular_resource(
+            table.resource, Path(os.path.relpath(path, base)).as_posix(), path.name,
+            table.description, hashlib.sha256(data).hexdigest(), table.schema_descriptor(),
+            size=len(data),
+        ))
     descriptor = {
         "name": "japan-2015-special-rapporteur-statistics",
         "title": "Figures of the UN Special Rapporteur's 2015 report on Japan (sale of "

@@ -2,69 +2,78 @@
 
 The declarative spec (``data/extraction_spec.yaml``) says what each figure is and where it
 is; this module finds the words, parses the number out of them and records the exact span.
-The columns come from :mod:`analysis.dataset.schema`; :mod:`analysis.dataset.build` runs the
-whole stage.
+It also refuses a row that fills a field from context without saying so: every field of
+:data:`analysis.dataset.wording.STATED_FIELDS` whose words are not in the figure's own
+sentence must be listed in ``inferred``. The columns come from
+:mod:`analysis.dataset.schema`; :mod:`analysis.dataset.build` runs the whole stage.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
 from analysis import paths
 from analysis.dataset.numerals import NUMBER_PATTERN, QUALIFIER_PATTERN, parse_number
-from analysis.dataset.schema import BREAKDOWN_COLUMNS, STATISTICS_COLUMNS, UNIT_CODES
-from analysis.dataset.source import Report
+from analysis.dataset.schema import STATISTICS_COLUMNS, UNIT_CODES
+from analysis.dataset.source import Report, Sentence
+from analysis.dataset.wording import (
+    STATED_FIELDS,
+    FieldWords,
+    WordingError,
+    context_fields,
+    load_field_words,
+)
 from analysis.io import YamlFileError, load_yaml
 
 __all__ = [
-    "BREAKDOWN_COLUMNS",
     "STATISTICS_COLUMNS",
+    "Extraction",
+    "FactLocation",
     "FactSpec",
+    "Span",
+    "Spec",
     "SpecError",
     "compile_pattern",
     "extract_fact",
     "extract_statistics",
     "load_spec",
-    "statistics_for_csv",
 ]
 
 #: Which spec units a parsed unit may be stored as.
-_COMPATIBLE_UNITS = {
-    "count": {"count", "years", "days"},
-    "percent": {"percent"},
-    "ratio": {"ratio"},
-    "rank": {"rank"},
-}
-_REQUIRED_KEYS = {
-    "fact_id",
-    "topic",
-    "indicator",
-    "unit",
-    "counting_unit",
-    "source_body",
-    "paragraph",
-    "pattern",
-}
-_OPTIONAL_KEYS = {
-    "footnote", "year", "period", "note", "duplicate_of", "reading", "alt_value",
-    "alt_qualifier", "alt_scope", "inferred", "labels", *BREAKDOWN_COLUMNS,
-}  # fmt: skip
+_COMPATIBLE_UNITS = MappingProxyType({
+    "count": frozenset({"count", "years", "days"}),
+    "percent": frozenset({"percent"}),
+    "ratio": frozenset({"ratio"}),
+    "rank": frozenset({"rank"}),
+})
+_REQUIRED_KEYS = frozenset(
+    {"fact_id", "topic", "indicator", "unit", "counting_unit", "source_body", "paragraph",
+     "pattern"}
+)
+#: Columns of the table the code fills from the report's words, never the spec.
+_PARSED_COLUMNS = frozenset(
+    {"value", "qualifier", "evidence", "value_text", "char_start", "char_end"}
+)
+#: Every key a spec entry may have: the table's other columns, the pattern and the labels.
+_SPEC_KEYS = frozenset(STATISTICS_COLUMNS) - _PARSED_COLUMNS | {"pattern", "labels"}
+_OPTIONAL_KEYS = _SPEC_KEYS - _REQUIRED_KEYS
 _FACT_ID = re.compile(r"[a-z][a-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\{(value|num|qualifier|\.\.\.)\}")
 
 
 #: Top-level keys of ``data/extraction_spec.yaml``.
-SPEC_KEYS: frozenset[str] = frozenset({"defaults", "facts"})
+SPEC_KEYS: frozenset[str] = frozenset({"defaults", "words", "facts"})
 
 
 class SpecError(ValueError):
-    """The extraction spec is malformed, or one of its patterns does not match once."""
+    """The spec is malformed, a pattern does not match once, or a field is inferred silently."""
 
 
 @dataclass(frozen=True)
@@ -90,19 +99,90 @@ class FactSpec:
     labels: tuple[str, ...] = ()
 
 
-def load_spec(path: Path = paths.EXTRACTION_SPEC) -> list[FactSpec]:
+@dataclass(frozen=True)
+class Spec:
+    """The extraction spec: its facts, in file order, and the words that state field values.
+
+    Attributes:
+        facts: The entries.
+        words: The ``words`` section (see :mod:`analysis.dataset.wording`).
+        path: The file it was read from (for messages).
+    """
+
+    facts: tuple[FactSpec, ...]
+    words: FieldWords
+    path: Path
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the raw text: offsets ``start`` to ``end`` (exclusive)."""
+
+    start: int
+    end: int
+
+    def holds(self, start: int, end: int) -> bool:
+        """Whether ``[start, end)`` lies inside this span."""
+        return self.start <= start and end <= self.end
+
+
+@dataclass(frozen=True)
+class FactLocation:
+    """Where one extracted figure sits in the raw text.
+
+    Attributes:
+        fact_id: The figure.
+        year: Its year, if it has one.
+        value: The number itself (its ``value_text``).
+        evidence: The matched words (``char_start``:``char_end``).
+        labels: The label phrases of the spec entry.
+        sentence: The figure's own sentence (the one holding its number).
+    """
+
+    fact_id: str
+    year: int | None
+    value: Span
+    evidence: Span
+    labels: tuple[Span, ...]
+    sentence: Sentence
+
+
+@dataclass(frozen=True)
+class ExtractedFact:
+    """One figure found in the report: its row of the statistics table and its location."""
+
+    row: Mapping[str, Any]
+    location: FactLocation
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Every figure found in the report.
+
+    Attributes:
+        statistics: The statistics table (exactly :data:`STATISTICS_COLUMNS`), sorted by
+            position in the text.
+        locations: Where each row's figure is, in the same order.
+    """
+
+    statistics: pd.DataFrame
+    locations: tuple[FactLocation, ...]
+
+
+def load_spec(path: Path = paths.EXTRACTION_SPEC) -> Spec:
     """Load and validate the extraction spec.
 
     Args:
         path: The YAML spec.
 
     Returns:
-        The entries, in file order.
+        The entries, in file order, and the words section.
 
     Raises:
         SpecError: Unknown, missing or repeated keys, a duplicate or malformed ``fact_id``,
-            an unknown unit, or a pattern without exactly one ``{value}``; the message names
-            the file and the fact (or the line).
+            an unknown unit, a pattern without exactly one ``{value}``, or a value of a
+            field of :data:`~analysis.dataset.wording.STATED_FIELDS` without words; the
+            message names the file and the fact (or the line).
     """
     try:
         document = load_yaml(path, top_level=SPEC_KEYS)
@@ -114,15 +194,24 @@ def load_spec(path: Path = paths.EXTRACTION_SPEC) -> list[FactSpec]:
     unknown_defaults = set(defaults) - _OPTIONAL_KEYS
     if unknown_defaults:
         raise SpecError(f"{path}: unknown keys in defaults: {sorted(unknown_defaults)}")
+    try:
+        words = load_field_words(document.get("words", {}), str(path))
+    except WordingError as error:
+        raise SpecError(str(error)) from None
     specs: list[FactSpec] = []
     seen: set[str] = set()
     for index, entry in enumerate(document["facts"]):
         spec = _spec_entry(entry, defaults, f"{path}: fact #{index + 1}", path)
         if spec.fact_id in seen:
             raise SpecError(f"{path}: fact {spec.fact_id!r}: duplicate fact_id")
+        for field in STATED_FIELDS:
+            try:
+                words.wording(field, spec.fields.get(field))
+            except WordingError as error:
+                raise SpecError(f"{path}: fact {spec.fact_id!r}: {error}") from None
         seen.add(spec.fact_id)
         specs.append(spec)
-    return specs
+    return Spec(tuple(specs), words, Path(path))
 
 
 def _spec_entry(
@@ -222,7 +311,7 @@ def _location(report: Report, spec: FactSpec) -> tuple[str, int, str]:
     )
 
 
-def extract_fact(report: Report, spec: FactSpec) -> dict[str, Any]:
+def extract_fact(report: Report, spec: FactSpec) -> ExtractedFact:
     """Find one fact in the report and parse its value.
 
     Args:
@@ -230,8 +319,7 @@ def extract_fact(report: Report, spec: FactSpec) -> dict[str, Any]:
         spec: The fact's spec entry.
 
     Returns:
-        One row of the statistics table (a dict keyed by :data:`STATISTICS_COLUMNS`, plus
-        the helper keys ``value_start``/``value_end`` and ``label_spans``).
+        Its row of the statistics table (keyed by :data:`STATISTICS_COLUMNS`) and where it is.
 
     Raises:
         SpecError: The pattern or a label phrase matches 0 or 2+ times (the message names
@@ -270,16 +358,23 @@ def extract_fact(report: Report, spec: FactSpec) -> dict[str, Any]:
         year=spec.fields.get("year", ""),
         reading=spec.fields.get("reading", "plain"),
     )
-    row["value_start"] = offset + match.start("value")
-    row["value_end"] = offset + match.end("value")
-    row["label_spans"] = tuple(
-        (offset + found.start(), offset + found.end())
+    value = Span(offset + match.start("value"), offset + match.end("value"))
+    labels = tuple(
+        Span(offset + found.start(), offset + found.end())
         for found in (
             _single_match(compile_literal(phrase), text, spec, phrase, where)
             for phrase in spec.labels
         )
     )
-    return row
+    location = FactLocation(
+        fact_id=spec.fact_id,
+        year=spec.fields.get("year"),
+        value=value,
+        evidence=Span(start, end),
+        labels=labels,
+        sentence=report.sentence_at(value.start),
+    )
+    return ExtractedFact(row, location)
 
 
 def compile_literal(phrase: str) -> re.Pattern[str]:
@@ -299,25 +394,36 @@ def _single_match(
     return matches[0]
 
 
-def extract_statistics(report: Report, specs: Iterable[FactSpec]) -> pd.DataFrame:
-    """Extract every fact of the spec.
+def extract_statistics(report: Report, spec: Spec) -> Extraction:
+    """Extract every fact of the spec and check what each row says it took from context.
 
     Args:
         report: The parsed report.
-        specs: Spec entries (see :func:`load_spec`).
+        spec: The spec (see :func:`load_spec`).
 
     Returns:
-        The statistics table, sorted by position in the text, with the helper columns
-        ``value_start``/``value_end`` (offsets of the number itself) and ``label_spans``
-        (offsets of its label phrases) at the end; :func:`statistics_for_csv` drops them.
+        The statistics table, sorted by position in the text, and where each figure is.
+
+    Raises:
+        SpecError: See :func:`extract_fact`; or rows filling a field of
+            :data:`~analysis.dataset.wording.STATED_FIELDS` from context without listing it
+            in ``inferred`` (every such field is named, with the figure's sentence).
     """
-    rows = [extract_fact(report, spec) for spec in specs]
-    columns = [*STATISTICS_COLUMNS, "value_start", "value_end", "label_spans"]
-    frame = pd.DataFrame(rows, columns=columns)
-    frame = frame.sort_values(["char_start", "fact_id"], kind="stable").reset_index(drop=True)
-    return frame
-
-
-def statistics_for_csv(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return the statistics table with exactly the published columns."""
-    return frame.loc[:, list(STATISTICS_COLUMNS)]
+    found = sorted(
+        (extract_fact(report, fact) for fact in spec.facts),
+        key=lambda fact: (fact.row["char_start"], fact.row["fact_id"]),
+    )
+    unlisted = [
+        field
+        for fact in found
+        for field in context_fields(fact.row, fact.location.sentence.text, spec.words)
+        if not field.listed
+    ]
+    if unlisted:
+        raise SpecError(
+            f"{spec.path}: {len(unlisted)} field(s) filled from context but not listed in "
+            "inferred: "
+            + "; ".join(field.message() for field in unlisted)
+        )
+    frame = pd.DataFrame([fact.row for fact in found], columns=list(STATISTICS_COLUMNS))
+    return Extraction(frame.reset_index(drop=True), tuple(fact.location for fact in found))

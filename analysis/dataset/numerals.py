@@ -1,9 +1,10 @@
 """Parse numbers as the report writes them.
 
 Handles thousands separators (``20,310,400``), decimals (``86.8``), ``per cent``,
-``million``, number words (``four``, ``Three quarters``, ``double``) and the qualifiers the
-report puts in front of a figure (``more than``, ``approximately``, ``some``, ``nearly``,
-``up to``). The qualifier is returned as data, never dropped.
+``million``, number words (``four``, ``Three quarters``, ``double``, ``a decade``) and the
+qualifiers the report puts in front of a figure (``more than``, ``approximately``,
+``some``, ``nearly``, ``almost``, ``up to``). The qualifier is returned as data, never
+dropped. The word tables are read-only.
 
 Example:
     >>> parse_number("more than 23,000")
@@ -15,11 +16,13 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from types import MappingProxyType
 
 #: Qualifier phrases (lower case) and the code stored in the ``qualifier`` column.
-QUALIFIERS: dict[str, str] = {
+QUALIFIERS: Mapping[str, str] = MappingProxyType({
     "more than": "more_than",
     "over": "more_than",
     "approximately": "approximately",
@@ -32,7 +35,7 @@ QUALIFIERS: dict[str, str] = {
     "within": "at_most",
     "less than": "less_than",
     "fewer than": "less_than",
-}
+})
 #: Every code that may appear in the ``qualifier`` column.
 QUALIFIER_CODES: tuple[str, ...] = (
     "exact",
@@ -43,42 +46,48 @@ QUALIFIER_CODES: tuple[str, ...] = (
     "less_than",
 )
 
-UNITS: dict[str, int] = {
+UNITS: Mapping[str, int] = MappingProxyType({
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
     "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
     "nineteen": 19,
-}  # fmt: skip
-TENS: dict[str, int] = {
+})  # fmt: skip
+TENS: Mapping[str, int] = MappingProxyType({
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
     "eighty": 80, "ninety": 90,
-}  # fmt: skip
-SCALES: dict[str, int] = {"hundred": 100, "thousand": 1_000, "million": 1_000_000,
-                          "billion": 1_000_000_000}  # fmt: skip
+})  # fmt: skip
+SCALES: Mapping[str, int] = MappingProxyType({
+    "hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
+})  # fmt: skip
 #: Fraction words, as the fraction of a whole they denote (singular and plural).
-FRACTIONS: dict[str, Fraction] = {
+FRACTIONS: Mapping[str, Fraction] = MappingProxyType({
     "half": Fraction(1, 2), "halves": Fraction(1, 2),
     "quarter": Fraction(1, 4), "quarters": Fraction(1, 4),
     "third": Fraction(1, 3), "thirds": Fraction(1, 3),
-}  # fmt: skip
+})  # fmt: skip
 #: Multiplier words (a ratio to a reference).
-MULTIPLIERS: dict[str, int] = {"double": 2, "twice": 2, "triple": 3, "treble": 3}
+MULTIPLIERS: Mapping[str, int] = MappingProxyType(
+    {"double": 2, "twice": 2, "triple": 3, "treble": 3}
+)
 #: Ordinal words, parsed as a rank (``"third-largest"`` -> 3).
-ORDINALS: dict[str, int] = {
+ORDINALS: Mapping[str, int] = MappingProxyType({
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10,
-}  # fmt: skip
+})  # fmt: skip
+#: Words for a length of time, written with an article ("a decade"), as a number of years.
+TIME_WORDS: Mapping[str, int] = MappingProxyType({"decade": 10})
 
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _WORD = "|".join(sorted([*UNITS, *TENS], key=len, reverse=True))
 _WORDS = rf"(?:{_WORD})(?:-(?:{'|'.join(UNITS)}))?(?:\s+(?:{'|'.join(FRACTIONS)}))?"
 _MULT = "|".join([*MULTIPLIERS, *ORDINALS])
+_TIME = rf"an?\s+(?:{'|'.join(TIME_WORDS)})"
 _QUAL = "|".join(sorted(QUALIFIERS, key=len, reverse=True))
 
 #: A regular expression (no groups) matching one number as the report writes it, with an
 #: optional qualifier in front and an optional ``per cent``/``million`` after it.
 NUMBER_PATTERN: str = (
-    rf"(?<![\w.,])(?:(?:{_QUAL})\s+)?(?:{_DIGITS}|{_WORDS}|{_MULT})"
+    rf"(?<![\w.,])(?:(?:{_QUAL})\s+)?(?:{_DIGITS}|{_WORDS}|{_MULT}|{_TIME})"
     rf"(?:\s+(?:per\s+cent|million))?(?![\w])"
 )
 #: A regular expression matching a qualifier phrase alone.
@@ -121,6 +130,8 @@ def _parse_digits(core: str, original: str) -> Fraction:
 
 def _parse_words(core: str, original: str) -> tuple[Fraction, str]:
     words = core.lower().split()
+    if len(words) == 2 and words[0] in {"a", "an"} and words[1] in TIME_WORDS:
+        return Fraction(TIME_WORDS[words[1]]), "count"
     fraction = None
     if len(words) == 2 and words[1] in FRACTIONS:
         fraction = FRACTIONS[words[1]]

@@ -6,7 +6,8 @@ Schema type, constraints, enum and description. The CSV column order, the Table 
 ``data/datapackage.json`` and the row validation (Frictionless, driven by the same
 descriptors; see :mod:`analysis.dataset.validate`) all derive from these declarations, and
 the README's data dictionary describes them. Controlled vocabularies (units, qualifiers,
-offences, audit categories, cross-check kinds and outcomes) live here too.
+offences, breakdowns, audit categories, cross-check kinds and outcomes) live here too, as
+read-only tables.
 
 This module imports only :mod:`analysis.dataset.numerals` (for the qualifier codes) and the
 leaf :mod:`analysis.tableschema` (the declarations' classes), so every other dataset module can
@@ -14,6 +15,9 @@ import it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from analysis.dataset.numerals import QUALIFIER_CODES
 from analysis.tableschema import Field, Table
@@ -23,7 +27,7 @@ UNIT_CODES: tuple[str, ...] = ("count", "percent", "ratio", "rank", "years", "da
 
 #: The controlled list of offence labels, each with what it covers. A row's ``offence`` is
 #: filled wherever the report names the offence (or the kind of violence) a figure counts.
-OFFENCES: dict[str, str] = {
+OFFENCES: Mapping[str, str] = MappingProxyType({
     "child pornography": "Child pornography offences or their victims (paras. 38, fn. 13).",
     "child prostitution": "Child prostitution offences or their victims (para. 38, fn. 13).",
     "child prostitution and child pornography": "Both offences together, as the judicial "
@@ -42,7 +46,7 @@ OFFENCES: dict[str, str] = {
     "rape, indecent assault, sexual abuse, sexual delinquency or domestic violence": "The "
     "Osaka centre's medical files, opened for any of these (para. 53).",
     "abuse": "Abuse, kind not stated (para. 56, Carillon Children Centre).",
-}
+})
 
 #: Readings of a figure's wording.
 READINGS: tuple[str, ...] = ("plain", "ambiguous")
@@ -67,7 +71,7 @@ AUDIT_CATEGORIES: tuple[str, ...] = (
 )
 
 #: Kinds of cross-check and what each computes.
-CHECK_KINDS: dict[str, str] = {
+CHECK_KINDS: Mapping[str, str] = MappingProxyType({
     "equal": "two sums of figures must be equal",
     "part_of_whole": "the sum of the parts must not exceed the whole; the remainder is "
     "reported as 'not stated'",
@@ -81,7 +85,9 @@ CHECK_KINDS: dict[str, str] = {
     "number of cases within the printed rounding",
     "comparison": "two figures of different quantities (or places) set side by side; the "
     "difference is reported",
-}
+    "implied_count": "a count with percentages applied to it in turn (left: the count, then "
+    "each percentage) set beside another count (right); informational only",
+})
 #: What a check is expected to give, fixed by reading the report.
 CHECK_EXPECTATIONS: tuple[str, ...] = ("holds", "discrepancy", "informational")
 #: Computed outcomes. ``holds``/``fails`` for checks that must hold, ``consistent``/
@@ -94,16 +100,9 @@ CHECK_OUTCOMES: tuple[str, ...] = (
 _FACT_ID_PATTERN = "[a-z][a-z0-9_]*"
 
 
-#: Breakdown columns of the statistics table (empty when a figure has no such breakdown).
-BREAKDOWN_COLUMNS: tuple[str, ...] = (
-    "offence",
-    "sex",
-    "age_group",
-    "content_type",
-    "geography",
-    "hosting_location",
-    "sentence",
-)
+#: Dimensions along which a row may be one category of a split total (the ``breakdown``
+#: column); each is also the column that holds the row's category.
+BREAKDOWNS: tuple[str, ...] = ("offence", "sex", "age_group", "content_type", "sentence")
 
 _STATISTICS_FIELDS: tuple[Field, ...] = (
     Field("fact_id", "string", "Stable, unique identifier of the figure.", required=True,
@@ -111,6 +110,11 @@ _STATISTICS_FIELDS: tuple[Field, ...] = (
     Field("topic", "string", "Family of figures (e.g. police_victims, sentencing).",
           required=True),
     Field("indicator", "string", "What the figure measures, in words.", required=True),
+    Field("breakdown", "string", "The dimension along which the row is one category of a "
+          "split total (offence, sex, age_group, content_type or sentence; that column holds "
+          "the category); empty for a total or a figure the report splits along none of "
+          "these. Never add rows of different breakdowns: they count the same total twice.",
+          enum=BREAKDOWNS),
     Field("offence", "string", "The offence (or kind of violence) the figure counts, where "
           "the report names it; one of a controlled list.", enum=tuple(OFFENCES)),
     Field("sex", "string", "Sex breakdown (girls, boys), if any.", enum=("girls", "boys")),
@@ -121,10 +125,12 @@ _STATISTICS_FIELDS: tuple[Field, ...] = (
     Field("hosting_location", "string", "Where the content the figure counts is hosted, when "
           "the report says (e.g. websites outside Japan); empty otherwise."),
     Field("sentence", "string", "Sentence category, for sentencing figures."),
-    Field("year", "integer", "Calendar year the figure refers to, as stated in its sentence "
-          "(or listed in inferred); empty when none.", minimum=1990, maximum=2016),
-    Field("period", "string", "Period the figure covers, as its sentence states it (e.g. "
-          "2010-2014, as at July 2015); empty otherwise, context in note."),
+    Field("year", "integer", "Calendar year the figure refers to, as its sentence states it "
+          "or, listed in inferred, as its paragraph dates it; empty when nothing dates it.",
+          minimum=1990, maximum=2016),
+    Field("period", "string", "Period the figure covers (e.g. 2010-2014, as at July 2015, "
+          "since its establishment), as its sentence states it or, listed in inferred, as its "
+          "paragraph dates it; empty when nothing dates it."),
     Field("value", "number", "The figure as the report gives it; a percentage as printed "
           "(62 for 62 per cent).", required=True, minimum=0),
     Field("unit", "string", "Unit of value.", required=True, enum=UNIT_CODES),
@@ -133,8 +139,14 @@ _STATISTICS_FIELDS: tuple[Field, ...] = (
     Field("counting_unit", "string", "What is counted (victims, cases, offenders, "
           "convictions, reports...); for a percentage, what it is a percentage of.",
           required=True),
-    Field("source_body", "string", "The body or statistical series the report attributes "
-          "the figure to; 'not stated' when it names none.", required=True),
+    Field("source_body", "string", "The body or statistical series the report cites as "
+          "the source of the figure ('According to ...', 'data provided by ...'); 'not "
+          "stated' when it cites none.", required=True),
+    Field("subject_body", "string", "The body whose caseload, membership or activity the "
+          "figure counts (the Safer Internet Association for its cases, the police for "
+          "registered victims); 'not stated' when the report does not name it; empty when the "
+          "figure counts no body's caseload (population, poverty, a legal time limit, a count "
+          "of institutions)."),
     Field("paragraph", "integer", "Numbered paragraph of the report; for a footnote, the "
           "paragraph that cites it.", required=True, minimum=1, maximum=74),
     Field("footnote", "integer", "Footnote number when the figure is in a footnote.",
@@ -148,7 +160,8 @@ _STATISTICS_FIELDS: tuple[Field, ...] = (
     Field("char_end", "integer", "End offset (exclusive) of the evidence.", required=True,
           minimum=1),
     Field("duplicate_of", "string", "Empty, or the fact_id of the row that states the same "
-          "figure first; leave such rows out of any sum.", pattern=_FACT_ID_PATTERN),
+          "figure and is counted instead (the statement under the body the report cites for "
+          "the series); leave such rows out of any sum.", pattern=_FACT_ID_PATTERN),
     Field("reading", "string", "plain, or ambiguous when the wording allows more than one "
           "reading (note then gives both and says which one the row records).",
           required=True, enum=READINGS),
@@ -159,7 +172,9 @@ _STATISTICS_FIELDS: tuple[Field, ...] = (
     Field("alt_scope", "string", "For an ambiguous row: what the figure covers under the "
           "other reading, when that differs."),
     Field("inferred", "string", "Space-separated names of the fields filled from the "
-          "paragraph's context rather than from the figure's own sentence; empty when none."),
+          "figure's context (its paragraph, the report's subject) rather than from its own "
+          "sentence; a field of geography, year, period, offence, counting_unit, source_body "
+          "or subject_body whose words the sentence lacks is always listed."),
     Field("note", "string", "Remarks on reading the figure: both readings of an ambiguous "
           "row, the context of an inferred field, a period the sentence does not state."),
 )
@@ -217,10 +232,12 @@ CROSS_CHECKS = Table(
         Field("description", "string", "What is compared.", required=True),
         Field("paragraphs", "string", "Paragraphs of the figures involved.", required=True),
         Field("left_facts", "string", "Facts summed on the left (parts, the count or the "
-              "percentage).", required=True),
+              "percentage), joined by ' + '; for implied_count the count and the percentages "
+              "applied to it, joined by ' x '.", required=True),
         Field("right_facts", "string", "Facts summed on the right (the whole, or the "
               "percentage); empty for shares of 100."),
-        Field("left_value", "number", "Sum of the left facts.", required=True),
+        Field("left_value", "number", "Sum of the left facts (for implied_count their "
+              "product).", required=True),
         Field("right_value", "number", "Sum of the right facts."),
         Field("difference", "number", "Right minus left (the 'not stated' remainder of a "
               "whole)."),
@@ -229,7 +246,10 @@ CROSS_CHECKS = Table(
         Field("outcome", "string", "Computed outcome.", required=True, enum=CHECK_OUTCOMES),
         Field("detail", "string", "The numbers behind the outcome.", required=True),
         Field("why", "string", "Why the check has its kind and expectation (which reading "
-              "it depends on).", required=True),
+              "it depends on; whether it can fail).", required=True),
+        Field("report_words", "string", "For a check expected to hold: the report's words "
+              "that make the relation necessary, verbatim (several joined by ' | '); empty "
+              "for an informational check."),
     ),
     "check_id",
 )
@@ -268,9 +288,30 @@ FOOTNOTES = Table(
 )
 
 #: Every processed table by file name.
-TABLES: dict[str, Table] = {
+TABLES: Mapping[str, Table] = MappingProxyType({
     table.filename: table for table in (STATISTICS, AUDIT, CROSS_CHECKS, PARAGRAPHS, FOOTNOTES)
-}
+})
 
 #: Columns of ``report_statistics.csv``, in order.
 STATISTICS_COLUMNS: tuple[str, ...] = STATISTICS.columns
+
+#: Columns the views (:mod:`analysis.dataset.views`) add to the statistics' own columns in the
+#: tables the notebooks chart; a figure's Table Schema takes their descriptions from here.
+VIEW_FIELDS: tuple[Field, ...] = (
+    Field("figures", "integer", "Number of figures the report states in the paragraph (a "
+          "restated figure once).", unit="count"),
+    Field("in_footnotes", "integer", "Of those, the figures stated in the paragraph's "
+          "footnotes.", unit="count"),
+    Field("victims", "integer", "Registered child victims (the report's count).",
+          unit="count"),
+    Field("cases", "integer", "Cases (the report's count; the unit the report counts).",
+          unit="count"),
+    Field("convictions", "integer", "Convictions (the report's count, or derived by "
+          "subtraction where derived is true).", unit="count"),
+    Field("derived", "boolean", "Whether the row's count is derived by subtraction rather "
+          "than stated by the report."),
+    Field("stage", "string", "Stage of the Safer Internet Association's handling of the "
+          "cases (para. 45)."),
+    Field("percent", "number", "A share in per cent: as printed by the report, or a "
+          "proportion × 100.", unit="percent"),
+)

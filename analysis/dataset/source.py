@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from analysis import paths
@@ -26,6 +27,15 @@ _FOOTNOTE_BODY = re.compile(r"\[(?P<number>\d+):(?P<text>[^\]]*)\]")
 #: A footnote marker in the raw text, as the conversion left it: ``[footnoteRef:N]``.
 FOOTNOTE_REF = re.compile(r"\[footnoteRef:(?P<number>\d+)\]")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+#: A full stop (or ! ?) that may end a sentence: closing quotes or brackets and a footnote
+#: marker may follow it, then white space and a capital letter (or an opening quote).
+_SENTENCE_END = re.compile(r"[.!?][”’\"')\]]*(?:\[footnoteRef:\d+\])?(?=\s+[“‘\"(]?[A-Z])")
+_WORD_BEFORE = re.compile(r"([A-Za-z.]+)$")
+#: Abbreviations of the report's text and citations whose full stop ends no sentence.
+ABBREVIATIONS: frozenset[str] = frozenset(
+    {"para", "paras", "art", "arts", "p", "pp", "vol", "No", "e.g", "i.e", "U.S", "Mr", "Ms",
+     "Dr"}
+)
 
 #: Numbered paragraphs the report is known to contain.
 EXPECTED_PARAGRAPHS = range(1, 75)
@@ -45,8 +55,8 @@ def read_raw_text(path: Path = paths.RAW_REPORT, expected_sha256: str | None = N
     Args:
         path: The raw text file.
         expected_sha256: Expected digest; defaults to :data:`analysis.paths.RAW_REPORT_SHA256`
-            whatever ``path`` is (a copy of the report must be the same bytes). ``""``
-            disables the check (tests on synthetic text only).
+            whatever ``path`` is (a copy of the report must be the same bytes). The check
+            always runs.
 
     Returns:
         The decoded UTF-8 text, unchanged (no newline translation).
@@ -58,15 +68,29 @@ def read_raw_text(path: Path = paths.RAW_REPORT, expected_sha256: str | None = N
     path = Path(path)
     if expected_sha256 is None:
         expected_sha256 = paths.RAW_REPORT_SHA256
-    if expected_sha256:
-        actual = sha256_file(path)
-        if actual != expected_sha256:
-            raise ChecksumMismatchError(
-                f"{path}: SHA-256 is {actual}, expected {expected_sha256}. The raw report "
-                "must not change; restore it from data/raw (see data/raw/README.md)."
-            )
+    actual = sha256_file(path)
+    if actual != expected_sha256:
+        raise ChecksumMismatchError(
+            f"{path}: SHA-256 is {actual}, expected {expected_sha256}. The raw report "
+            "must not change; restore it from data/raw (see data/raw/README.md)."
+        )
     with path.open(encoding="utf-8", newline="") as handle:
         return handle.read()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a paragraph's own text (footnote blocks left out) or of a footnote.
+
+    Attributes:
+        start: Offset of its first character in the raw text.
+        end: End offset (exclusive), after its full stop and any footnote marker.
+        text: Its text, white space folded (footnote blocks inside it removed).
+    """
+
+    start: int
+    end: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -117,11 +141,6 @@ class Paragraph:
     subsection: str
     footnote_refs: tuple[int, ...]
     masked: str = field(repr=False)
-
-    @property
-    def section_path(self) -> str:
-        """The headings above the paragraph, joined with `` > ``."""
-        return " > ".join(part for part in (self.chapter, self.section, self.subsection) if part)
 
     def body_text(self) -> str:
         """The paragraph's own text: footnote blocks removed, white space folded."""
@@ -183,6 +202,61 @@ class Report:
     def cover(self) -> str:
         """The Secretariat's cover note (Russian), kept apart from the report."""
         return self.text[: self.cover_end]
+
+    @cached_property
+    def sentences(self) -> tuple[Sentence, ...]:
+        """Every sentence of the numbered paragraphs and of the footnotes, in text order.
+
+        A paragraph's sentences are cut from its own text (footnote blocks masked, the
+        paragraph number left out); a footnote's from its text. A sentence ends at a full
+        stop (or ``!``, ``?``) followed, after any closing quote, bracket or footnote marker,
+        by white space and a capital letter; the full stop of an abbreviation
+        (:data:`ABBREVIATIONS`) ends none. Semicolons do not end sentences.
+        """
+        found: list[Sentence] = []
+        for paragraph in self.paragraphs:
+            number = _PARAGRAPH.match(paragraph.masked)
+            skip = number.end() if number else 0
+            found.extend(_split_sentences(paragraph.masked, paragraph.start, skip))
+        for note in self.footnotes:
+            found.extend(_split_sentences(self.text[note.start : note.end], note.start, 0))
+        return tuple(sorted(found, key=lambda sentence: sentence.start))
+
+    def sentence_at(self, offset: int) -> Sentence:
+        """The sentence holding the character at ``offset`` (a paragraph's or a footnote's).
+
+        A footnote's sentence wins over the paragraph sentence whose span holds the
+        footnote's block.
+
+        Raises:
+            KeyError: ``offset`` lies in no sentence (the cover note, a heading, a paragraph
+                number, or white space between sentences).
+        """
+        holding = [s for s in self.sentences if s.start <= offset < s.end]
+        if not holding:
+            raise KeyError(f"offset {offset} is in no sentence of the report")
+        return max(holding, key=lambda sentence: sentence.start)
+
+
+def _split_sentences(text: str, offset: int, skip: int) -> list[Sentence]:
+    """Cut ``text[skip:]`` into sentences; offsets are shifted by ``offset``."""
+    cuts = [skip]
+    for end in _SENTENCE_END.finditer(text, skip):
+        word = _WORD_BEFORE.search(text, 0, end.start())
+        if word is None or word.group(1) not in ABBREVIATIONS:
+            cuts.append(end.end())
+    cuts.append(len(text))
+    sentences = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        chunk = text[start:end]
+        if not chunk.strip():
+            continue
+        lead = len(chunk) - len(chunk.lstrip())
+        sentences.append(
+            Sentence(offset + start + lead, offset + start + len(chunk.rstrip()),
+                     " ".join(chunk.split()))
+        )
+    return sentences
 
 
 def _heading_level(label: str) -> str:

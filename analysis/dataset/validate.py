@@ -8,7 +8,8 @@ header = line 1) and the column:
 * the rules that relate cells to each other, which a Table Schema cannot express
   (:data:`ROW_RULES`): a count is whole, a percentage is at most 100, an evidence span ends
   after it starts, ``duplicate_of`` names another existing row with the same value, an
-  ``ambiguous`` row has a note and a plain one no alternative, ``inferred`` names columns.
+  ``ambiguous`` row has a note and a plain one no alternative, ``inferred`` names columns,
+  a ``breakdown`` names a column the row fills.
 
 :func:`load_statistics` skips the (slow to import) Frictionless pass when the file is
 byte-identical to the one ``data/datapackage.json`` records: that file was validated when
@@ -68,7 +69,7 @@ def _duplicate_target(row: dict[str, str], table: pd.DataFrame) -> str:
     if float(match["value"].iloc[0]) != float(row["value"]):
         return f"names {target!r}, whose value {match['value'].iloc[0]} differs"
     if match["duplicate_of"].iloc[0]:
-        return f"names {target!r}, itself a duplicate; point at the first statement"
+        return f"names {target!r}, itself a duplicate; point at the counted statement"
     return ""
 
 
@@ -87,6 +88,13 @@ def _alternatives_only_if_ambiguous(row: dict[str, str], table: pd.DataFrame) ->
     return ""
 
 
+def _breakdown_has_category(row: dict[str, str], table: pd.DataFrame) -> str:
+    breakdown = row["breakdown"]
+    if breakdown and not row[breakdown]:
+        return f"breakdown {breakdown!r} needs the row's category in column '{breakdown}'"
+    return ""
+
+
 def _inferred_names_columns(row: dict[str, str], table: pd.DataFrame) -> str:
     unknown = [name for name in row["inferred"].split() if name not in STATISTICS_COLUMNS]
     return f"names unknown column(s) {unknown}" if unknown else ""
@@ -101,6 +109,7 @@ ROW_RULES: tuple[RowRule, ...] = (
     ("note", _ambiguous_has_note),
     ("reading", _alternatives_only_if_ambiguous),
     ("inferred", _inferred_names_columns),
+    ("breakdown", _breakdown_has_category),
 )
 
 

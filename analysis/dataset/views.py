@@ -6,8 +6,15 @@ column after what is counted (victims, cases, offenders...), because the report'
 are in different units and must not be mixed. Counts are whole numbers (integers).
 
 No view double counts: a figure the report states twice (``duplicate_of``) appears at most
-once in a view, and summaries count it once (:func:`distinct`). Rows whose wording allows
-two readings (``reading == "ambiguous"``) are listed by :func:`ambiguous_readings`.
+once in a view, and summaries count it once (:func:`distinct`). Figures are added only by
+:func:`sum_figures` (and :func:`totals_by_breakdown`), which refuse what would count one
+total twice: a restated row, rows of different units, counting units or breakdowns (the
+2014 victims by offence and by sex are the same 1,212 children), rows that split nothing,
+and a category with the category it belongs to. Rows whose wording allows two readings
+(``reading == "ambiguous"``) are listed by :func:`ambiguous_readings`.
+
+Every fact id a view reads is written out literally, so that searching the code for a fact
+id finds every reader.
 
 Example:
     >>> from analysis.dataset.validate import load_statistics
@@ -17,8 +24,10 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -27,8 +36,9 @@ from analysis import paths
 from analysis.dataset.schema import OFFENCES
 from analysis.dataset.validate import load_statistics
 
-_PROVENANCE = ["fact_id", "paragraph", "footnote"]
-_WHOLE_UNITS = {"count", "rank", "years", "days"}
+_PROVENANCE = ("fact_id", "paragraph", "footnote")
+_FACT_WORD = re.compile(r"[a-z][a-z0-9_]*")
+_WHOLE_UNITS = frozenset({"count", "rank", "years", "days"})
 #: Columns :func:`topic_table` shows by default.
 TOPIC_COLUMNS: tuple[str, ...] = (
     "fact_id", "indicator", "value", "unit", "qualifier", "counting_unit", "year", "period",
@@ -106,24 +116,125 @@ def ambiguous_readings(statistics: pd.DataFrame) -> pd.DataFrame:
 
 
 def restatements(statistics: pd.DataFrame) -> pd.DataFrame:
-    """Rows that restate a figure given earlier, beside the first statement.
+    """Rows that restate a figure, beside the statement that is counted instead.
 
     Returns:
-        Columns ``fact_id``, ``paragraph``, ``duplicate_of``, ``first_paragraph``,
-        ``first_footnote``, ``value``.
+        Columns ``fact_id``, ``paragraph``, ``footnote``, ``source_body`` (of the restating
+        row), ``duplicate_of`` (the counted row), ``kept_paragraph``, ``kept_footnote``,
+        ``kept_source_body``, ``value``.
     """
-    first = statistics.set_index("fact_id")
+    kept = statistics.set_index("fact_id")
     rows = statistics[statistics["duplicate_of"] != ""].reset_index(drop=True)
     return pd.DataFrame(
         {
             "fact_id": rows["fact_id"],
             "paragraph": rows["paragraph"],
+            "footnote": rows["footnote"],
+            "source_body": rows["source_body"],
             "duplicate_of": rows["duplicate_of"],
-            "first_paragraph": [first.loc[f, "paragraph"] for f in rows["duplicate_of"]],
-            "first_footnote": [first.loc[f, "footnote"] for f in rows["duplicate_of"]],
+            "kept_paragraph": [kept.loc[f, "paragraph"] for f in rows["duplicate_of"]],
+            "kept_footnote": pd.array([kept.loc[f, "footnote"] for f in rows["duplicate_of"]],
+                                      dtype="Int64"),
+            "kept_source_body": [kept.loc[f, "source_body"] for f in rows["duplicate_of"]],
             "value": display_values(rows).to_numpy(),
         }
     )
+
+
+def _nested_pairs(relations: pd.DataFrame) -> set[frozenset[str]]:
+    """Pairs of facts one of which is part of the other, or whose categories may overlap.
+
+    From the cross-checks: each part of a ``part_of_whole`` check with each fact of its
+    whole, and the shares of a ``shares_sum`` check with one another.
+    """
+    pairs: set[frozenset[str]] = set()
+    for row in relations.to_dict("records"):
+        left = _FACT_WORD.findall(row["left_facts"])
+        right = _FACT_WORD.findall(row["right_facts"])
+        if row["kind"] == "part_of_whole":
+            pairs |= {frozenset((a, b)) for a in left for b in right}
+        elif row["kind"] == "shares_sum":
+            pairs |= {frozenset((a, b)) for a in left for b in left if a != b}
+    return pairs
+
+
+def sum_figures(
+    statistics: pd.DataFrame, fact_ids: list[str], relations: pd.DataFrame | None = None
+) -> float:
+    """Add figures, refusing every sum that would count one total twice.
+
+    Args:
+        statistics: The statistics table.
+        fact_ids: The figures to add.
+        relations: The cross-check table (default: ``data/processed/cross_checks.csv``),
+            whose ``part_of_whole`` and ``shares_sum`` checks say which figures nest or may
+            overlap.
+
+    Returns:
+        The sum of their values.
+
+    Raises:
+        KeyError: A fact is missing.
+        ValueError: A row restates another (``duplicate_of``); the rows differ in unit,
+            counting unit or breakdown (the 2014 victims by offence and by sex are one total
+            split two ways); two or more rows have no breakdown (they are not categories of
+            one split); or one figure is part of another or may overlap it (the cross-checks
+            say so: probation within the suspended sentences, children under 5 within those
+            under 18). The message names the rows.
+    """
+    rows = facts(statistics, list(fact_ids))
+    restated = rows.loc[rows["duplicate_of"] != "", "fact_id"].tolist()
+    if restated:
+        raise ValueError(f"{restated} restate other rows (duplicate_of): add the rows they name")
+    for column in ("unit", "counting_unit", "breakdown"):
+        values = dict(zip(rows["fact_id"], rows[column], strict=True))
+        if len(set(values.values())) > 1:
+            raise ValueError(
+                f"cannot add rows of different {column}s ({values}): "
+                + ("they split one total along different dimensions and count it twice"
+                   if column == "breakdown" else "they count different things")
+            )
+    if len(rows) > 1 and (rows["breakdown"] == "").all():
+        raise ValueError(
+            f"{rows['fact_id'].tolist()} have no breakdown: the data records them as no "
+            "categories of one split (a part-of-whole cross-check says what they are part of)"
+        )
+    table = relations if relations is not None else load_table(paths.CROSS_CHECKS_CSV)
+    nested = _nested_pairs(table)
+    clash = [sorted(pair) for pair in nested if pair <= set(rows["fact_id"])]
+    if clash:
+        raise ValueError(
+            f"{sorted(clash)}: one is part of the other or they may overlap (see the "
+            "cross-checks); their sum counts some cases twice"
+        )
+    return float(rows["value"].sum())
+
+
+def totals_by_breakdown(
+    statistics: pd.DataFrame, fact_ids: list[str], relations: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The sum of the given figures within each breakdown, never across breakdowns.
+
+    Args:
+        statistics: The statistics table.
+        fact_ids: Figures with a breakdown (e.g. the distinct 2014 police_victims rows).
+        relations: See :func:`sum_figures`.
+
+    Returns:
+        Columns ``breakdown``, ``facts`` (space-separated), ``total``; one row per breakdown,
+        in order of first appearance. Each total is checked by :func:`sum_figures`.
+
+    Raises:
+        ValueError: See :func:`sum_figures` (for the figures of one breakdown).
+    """
+    rows = facts(statistics, list(fact_ids))
+    out = []
+    for breakdown, part in rows.groupby("breakdown", sort=False):
+        ids = part["fact_id"].tolist()
+        total = sum_figures(statistics, ids, relations)
+        out.append({"breakdown": breakdown, "facts": " ".join(ids),
+                    "total": int(total) if total.is_integer() else total})
+    return pd.DataFrame(out)
 
 
 def offence_summary(statistics: pd.DataFrame) -> pd.DataFrame:
@@ -215,11 +326,25 @@ def victims_by_year_offence(statistics: pd.DataFrame) -> pd.DataFrame:
         Columns ``year``, ``offence``, ``victims`` and provenance; four rows.
     """
     labels = {
-        f"police_victims_{offence}_{year}": {"year": year, "offence": f"child {offence}"}
-        for offence in ("pornography", "prostitution")
-        for year in (2010, 2014)
+        "police_victims_pornography_2010": {"year": 2010, "offence": "child pornography"},
+        "police_victims_pornography_2014": {"year": 2014, "offence": "child pornography"},
+        "police_victims_prostitution_2010": {"year": 2010, "offence": "child prostitution"},
+        "police_victims_prostitution_2014": {"year": 2014, "offence": "child prostitution"},
     }
     return _view(statistics, labels, "victims")
+
+
+#: The 2014 victims by sex, by where the report states them.
+_VICTIMS_BY_SEX: Mapping[str, Mapping[str, Mapping[str, Any]]] = MappingProxyType({
+    "paragraph": {
+        "police_victims_girls_2014": {"year": 2014, "sex": "girls"},
+        "police_victims_boys_2014": {"year": 2014, "sex": "boys"},
+    },
+    "footnote": {
+        "victims_girls_2014_fn3": {"year": 2014, "sex": "girls"},
+        "victims_boys_2014_fn3": {"year": 2014, "sex": "boys"},
+    },
+})
 
 
 def victims_by_sex(statistics: pd.DataFrame, source: str = "paragraph") -> pd.DataFrame:
@@ -227,8 +352,9 @@ def victims_by_sex(statistics: pd.DataFrame, source: str = "paragraph") -> pd.Da
 
     Args:
         statistics: The statistics table.
-        source: ``"paragraph"`` for para. 38 (National Police Agency) or ``"footnote"`` for
-            footnote 3 (Government of Japan); the two agree (see the cross-checks).
+        source: ``"paragraph"`` for para. 38 (National Police Agency; the rows counted) or
+            ``"footnote"`` for footnote 3 (Government of Japan; marked duplicate_of them);
+            the two agree (see the cross-checks).
 
     Returns:
         Columns ``year``, ``sex``, ``victims`` and provenance; two rows.
@@ -236,14 +362,9 @@ def victims_by_sex(statistics: pd.DataFrame, source: str = "paragraph") -> pd.Da
     Raises:
         ValueError: Unknown ``source``.
     """
-    if source not in {"paragraph", "footnote"}:
+    if source not in _VICTIMS_BY_SEX:
         raise ValueError(f"source must be 'paragraph' or 'footnote', got {source!r}")
-    suffix = "" if source == "paragraph" else "_fn3"
-    prefix = "police_victims" if source == "paragraph" else "victims"
-    labels = {
-        f"{prefix}_{sex}_2014{suffix}": {"year": 2014, "sex": sex} for sex in ("girls", "boys")
-    }
-    return _view(statistics, labels, "victims")
+    return _view(statistics, _VICTIMS_BY_SEX[source], "victims")
 
 
 def referrals_by_year_offence(statistics: pd.DataFrame) -> pd.DataFrame:
@@ -253,9 +374,10 @@ def referrals_by_year_offence(statistics: pd.DataFrame) -> pd.DataFrame:
         Columns ``year``, ``offence``, ``cases`` and provenance; four rows.
     """
     labels = {
-        f"referrals_{offence}_{year}": {"year": year, "offence": f"child {offence}"}
-        for offence in ("pornography", "prostitution")
-        for year in (2010, 2014)
+        "referrals_pornography_2010": {"year": 2010, "offence": "child pornography"},
+        "referrals_pornography_2014": {"year": 2014, "offence": "child pornography"},
+        "referrals_prostitution_2010": {"year": 2010, "offence": "child prostitution"},
+        "referrals_prostitution_2014": {"year": 2014, "offence": "child prostitution"},
     }
     return _view(statistics, labels, "cases")
 
@@ -281,7 +403,10 @@ def convictions_by_year(statistics: pd.DataFrame) -> pd.DataFrame:
     Returns:
         Columns ``year``, ``offenders`` and provenance.
     """
-    labels = {f"convictions_first_instance_{y}": {"year": y} for y in (2010, 2014)}
+    labels = {
+        "convictions_first_instance_2010": {"year": 2010},
+        "convictions_first_instance_2014": {"year": 2014},
+    }
     return _view(statistics, labels, "offenders")
 
 
@@ -412,7 +537,7 @@ def topic_summary(statistics: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         Columns ``topic``, ``figures`` (distinct figures: a restated one counts once),
-        ``restated`` (rows that repeat a figure given earlier), ``paragraphs`` (e.g.
+        ``restated`` (rows that restate a figure counted in another row), ``paragraphs`` (e.g.
         ``"38, 41"``), ``units``; topics in order of first appearance in the report.
     """
     rows = []
@@ -433,8 +558,8 @@ def topic_summary(statistics: pd.DataFrame) -> pd.DataFrame:
 def figures_by_paragraph(statistics: pd.DataFrame) -> pd.DataFrame:
     """Number of figures per paragraph (footnote figures counted at the citing paragraph).
 
-    A figure the report restates (``duplicate_of``) is counted once, where it is first
-    stated.
+    A figure the report states twice is counted once, at the row that is counted (the one
+    ``duplicate_of`` names).
 
     Returns:
         Columns ``paragraph`` (label such as ``"para. 38"``), ``figures``, ``in_footnotes``.

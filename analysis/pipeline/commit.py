@@ -1,10 +1,11 @@
 """Moving a finished notebook's outputs into place, as one group, and keeping the manifest.
 
-A notebook's output files, its executed notebook and the updated manifest are moved into place
-together (:func:`analysis.io.replace_all`): each file is first put beside its target (linked,
-or copied when the target folder is on another filesystem), each file already in place is
-renamed aside, and if any step fails every file is put back, so a notebook's outputs change
-all together or not at all.
+A notebook's output files, its executed notebook, the updated manifest (with what each output
+is, as the notebook declared it) and the folder's data package derived from it are moved into
+place together (:func:`analysis.io.replace_all`): each file is first put beside its target
+(linked, or copied when the target folder is on another filesystem), each file already in
+place is renamed aside, and if any step fails every file is put back, so a notebook's outputs
+change all together or not at all.
 Stop signals are held while this happens (:meth:`SignalGuard.hold`).
 """
 
@@ -14,11 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis.io import is_no_space, replace_all
+from analysis.io import atomic_write_many, is_no_space, replace_all
+from analysis.pipeline.datapackage import DATAPACKAGE_NAME, datapackage_bytes
 from analysis.pipeline.jobs import OUTPUT_SUBDIR, Result
 from analysis.pipeline.manifest import (
     Manifest,
     ManifestEntry,
+    OutputRecord,
     load_manifest,
     notebook_source_digest,
 )
@@ -76,11 +79,14 @@ class Committer:
         outputs = {project.rel(task.dest_dir / rel): sha for rel, sha in result.outputs.items()}
         outputs[project.rel(task.notebook_out)] = result.notebook_sha
         previous = manifest.notebooks.get(task.stem)
-        updated = self._updated_manifest(manifest, task, outputs)
+        updated = self._updated_manifest(manifest, task, outputs, self._records(task, result))
         staged_manifest = staging / "MANIFEST.json"
         staged_manifest.write_bytes(updated.to_bytes())
+        staged_package = staging / DATAPACKAGE_NAME
+        staged_package.write_bytes(datapackage_bytes(updated, project.root))
         moves = [(staging / OUTPUT_SUBDIR / rel, task.dest_dir / rel) for rel in result.outputs]
-        moves += [(staged_nb, task.notebook_out), (staged_manifest, task.manifest_path)]
+        moves += [(staged_nb, task.notebook_out), (staged_manifest, task.manifest_path),
+                  (staged_package, task.manifest_path.parent / DATAPACKAGE_NAME)]
         with self.guard.hold():
             replace_group(moves, f"the outputs of {task.stem}")
             self.manifests[task.manifest_path] = updated
@@ -95,7 +101,11 @@ class Committer:
         project = self.project
         if task.canonical and notebook_source_digest(task.notebook) != task.inputs["notebook"]:
             return f"{project.rel(task.notebook)} was edited while it ran; not overwritten"
-        reserved = (task.manifest_path.resolve(), task.notebook_out.resolve())
+        reserved = (task.manifest_path.resolve(), task.notebook_out.resolve(),
+                    (task.manifest_path.parent / DATAPACKAGE_NAME).resolve())
+        names = [str(declared.get("name")) for declared in result.declared]
+        if task.stem in names or len(set(names)) != len(names):
+            return f"output names {sorted(names)} repeat a name or the notebook's"
         for rel in result.outputs:
             target = task.dest_dir / rel
             owner = self.claimed.get(project.rel(target))
@@ -105,17 +115,41 @@ class Committer:
                 return f"output {project.rel(target)} is also written by {owner}"
         return ""
 
+    def _records(self, task: Task, result: Result) -> dict[str, OutputRecord]:
+        """What each of the notebook's outputs is: its declarations, and the notebook itself."""
+        records = {}
+        for declared in result.declared:
+            files = tuple(self.project.rel(task.dest_dir / name) for name in declared["files"])
+            records[declared["name"]] = OutputRecord(
+                name=declared["name"], kind=declared["kind"], title=declared["title"],
+                description=declared["description"], files=files, schema=declared["schema"],
+                cell=declared["cell"], cell_id=declared["cell_id"],
+            )
+        records[task.stem] = OutputRecord(
+            name=task.stem, kind="notebook", title=result.title, description="",
+            files=(self.project.rel(task.notebook_out),), schema={}, cell=None, cell_id="",
+        )
+        return dict(sorted(records.items()))
+
     def _updated_manifest(
-        self, manifest: Manifest, task: Task, outputs: dict[str, str]
+        self,
+        manifest: Manifest,
+        task: Task,
+        outputs: dict[str, str],
+        records: dict[str, OutputRecord],
     ) -> Manifest:
         """A copy of ``manifest`` with ``task``'s new entry (outputs that moved to it too)."""
         entries = {}
         for stem, entry in manifest.notebooks.items():
             if stem != task.stem:
                 kept = {k: v for k, v in entry.outputs.items() if k not in outputs}
-                entries[stem] = ManifestEntry(entry.notebook, entry.parameters, entry.inputs, kept)
+                described = {k: v for k, v in entry.declared.items() if k not in records}
+                entries[stem] = ManifestEntry(
+                    entry.notebook, entry.parameters, entry.inputs, kept, described
+                )
         entries[task.stem] = ManifestEntry(
-            self.project.rel(task.notebook), dict(task.parameters), dict(task.inputs), outputs
+            self.project.rel(task.notebook), dict(task.parameters), dict(task.inputs), outputs,
+            records,
         )
         return Manifest(manifest.path, dict(sorted(entries.items())))
 
@@ -142,14 +176,18 @@ class Committer:
             return
         with self.guard.hold():
             entries = {s: e for s, e in manifest.notebooks.items() if s not in gone}
-            self.manifests[path] = Manifest(path, entries)
+            kept = Manifest(path, entries)
+            self.manifests[path] = kept
             for stem in gone:
                 for rel in sorted(manifest.notebooks[stem].outputs):
                     self._remove_output(
                         rel, self.project.figures_dir, f"notebook {stem} no longer exists"
                     )
                 self.log(f"forgot {stem} (notebook no longer exists)")
-            self.manifests[path].save()
+            atomic_write_many({
+                path: kept.to_bytes(),
+                path.parent / DATAPACKAGE_NAME: datapackage_bytes(kept, self.project.root),
+            })
 
     def save_failed(self, task: Task, result: Result) -> Path | None:
         """Keep a failed run's executed notebook in ``runs/failed/``."""

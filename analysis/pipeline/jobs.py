@@ -75,6 +75,9 @@ class Result:
         ename: The exception's class name.
         evalue: The exception's message.
         detail: The tail of the kernel's stderr, when the kernel died.
+        title: The notebook's title (its first heading), on success.
+        declared: The outputs the notebook declared (:meth:`DeclaredOutput.to_json` with the
+            saving cell's ``cell`` index and ``cell_id``), in name order.
     """
 
     ok: bool
@@ -86,6 +89,8 @@ class Result:
     ename: str = ""
     evalue: str = ""
     detail: str = ""
+    title: str = ""
+    declared: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def out_of_space(self) -> bool:

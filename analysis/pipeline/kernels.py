@@ -32,6 +32,7 @@ from jupyter_core.utils import ensure_event_loop, run_sync
 
 from analysis import paths
 from analysis.io import atomic_write, sha256_file
+from analysis.outputs import DECLARED_SUBDIR, DeclaredOutput
 from analysis.pipeline.jobs import (
     KERNEL_LOG,
     KERNEL_PID_FILE,
@@ -434,17 +435,49 @@ def _run_papermill(
 
 
 def _success(executed: Any, parameters: Mapping[str, Any], final: Path, out_dir: Path) -> Result:
-    """Normalise and save the executed notebook; digest it and every output file."""
+    """Normalise and save the executed notebook; digest it and every output file.
+
+    The declarations the notebook wrote beside its files (``out/.declared/``) are read into
+    the result, each with the index and id of the cell that saved it, and are not outputs.
+    """
     data = notebook_bytes(normalize_notebook(executed, parameters))
     atomic_write(final, data)  # never a truncated notebook, even on a full disk
+    declared_dir = out_dir / DECLARED_SUBDIR
     outputs = {
         p.relative_to(out_dir).as_posix(): sha256_file(p)
         for p in sorted(out_dir.rglob("*"))
-        if p.is_file()
+        if p.is_file() and declared_dir not in p.parents
     }
     return Result(
-        True, notebook=str(final), notebook_sha=hashlib.sha256(data).hexdigest(), outputs=outputs
+        True, notebook=str(final), notebook_sha=hashlib.sha256(data).hexdigest(),
+        outputs=outputs, title=_title(executed), declared=_declared_outputs(declared_dir, executed),
     )
+
+
+def _title(nb: Any) -> str:
+    """The notebook's title: the first heading of its first markdown cell."""
+    for cell in nb.cells:
+        if cell.get("cell_type") == "markdown":
+            for line in str(cell.get("source", "")).splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+            return ""
+    return ""
+
+
+def _declared_outputs(folder: Path, executed: Any) -> list[dict[str, Any]]:
+    """The notebook's output declarations, each with ``cell`` (index) and ``cell_id``."""
+    cells = {
+        cell.get("execution_count"): (index, cell.get("id", ""))
+        for index, cell in enumerate(executed.cells)
+        if cell.get("cell_type") == "code" and cell.get("execution_count") is not None
+    }
+    found = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        output = DeclaredOutput.from_json(json.loads(path.read_text(encoding="utf-8")))
+        cell, cell_id = cells.get(output.execution_count, (None, ""))
+        found.append({**output.to_json(), "cell": cell, "cell_id": cell_id})
+    return found
 
 
 def _save_failed_notebook(raw: Path, final: Path, parameters: Mapping[str, Any]) -> str | None:

@@ -1,4 +1,12 @@
-"""Input digests and the manifest of canonical runs."""
+"""Input digests and the manifest of canonical runs: what each output is, and its hash.
+
+``MANIFEST.json`` records, per notebook, the digests of its inputs, the SHA-256 of every file
+it wrote, and what each declared output is (:class:`OutputRecord`: name, kind, title,
+description or alt text, files, the Table Schema of its CSV, and the cell that made it), as
+the notebook declared it when it saved the output (:mod:`analysis.outputs`). The site and the
+outputs' data package (:mod:`analysis.pipeline.datapackage`) read these records; nothing
+discovers an output after the fact.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.io import atomic_write, sha256_file
+from analysis.pipeline.imports import notebook_code
 from analysis.pipeline.parameters import json_digest
 from analysis.pipeline.project import (
     ERROR_TAG,
@@ -51,49 +60,86 @@ def files_digest(root: Path, files: Iterable[Path]) -> str | None:
     return json_digest(pairs)
 
 
-#: Name of the input group that digests the package code notebooks use.
+#: Name of the input group that digests the package code (and its data) a notebook uses.
 CODE_GROUP = "code"
-
-
-def _code_files(location: Path) -> list[Path]:
-    """Return a named file as it is, or the ``.py`` files below a folder.
-
-    Raises:
-        PipelineError: The file or folder does not exist (a notebook input is missing).
-    """
-    if location.is_file():
-        return [location]
-    if not location.is_dir():
-        raise PipelineError(f"{location}: missing (an input of every notebook)")
-    return [p for p in location.rglob("*.py") if p.is_file() and "__pycache__" not in p.parts]
 
 
 def shared_input_digests(project: Project) -> dict[str, str | None]:
     """Digest the inputs common to every notebook, by group.
 
     Returns:
-        ``{"code": ..., "data/processed/": ..., "requirements.lock": ...,
-        "matplotlibrc": ...}`` (one key per lock file); a group without files has ``None``.
-        ``code`` covers the files named in :attr:`Project.code` and the ``.py`` files of its
-        folders only: editing the pipeline, the command line or the site does not make a
-        notebook stale.
+        ``{"data/processed/": ..., "requirements.lock": ...}`` (one key per lock file); a group
+        without files has ``None``. The package code a notebook uses is digested per notebook
+        (:func:`code_digest`).
     """
-    code = [f for location in project.code for f in _code_files(location)]
     processed = [
         p
         for p in (project.processed_dir.rglob("*") if project.processed_dir.is_dir() else [])
         if p.is_file() and "__pycache__" not in p.parts
     ]
     digests: dict[str, str | None] = {
-        CODE_GROUP: files_digest(project.root, code),
         "data/processed/": files_digest(project.processed_dir, processed),
     }
     for lock in project.lock_files:
         digests[project.rel(lock)] = sha256_file(lock) if lock.is_file() else None
-    digests["matplotlibrc"] = (
-        sha256_file(project.matplotlibrc) if project.matplotlibrc.is_file() else None
-    )
     return digests
+
+
+def code_digest(project: Project, notebook: Path) -> str | None:
+    """Digest the package modules a notebook's imports reach, and the data files they read.
+
+    Editing a module that no import of the notebook reaches (the pipeline, the command line,
+    the site, a layer it does not use) leaves the digest unchanged.
+    """
+    files = notebook_code(project.package_dir, notebook, project.module_data)
+    return files_digest(project.root, files)
+
+
+#: Kinds of output the manifest records: the two a notebook declares, and its executed copy.
+OUTPUT_KINDS: tuple[str, ...] = ("figure", "table", "notebook")
+
+
+@dataclass(frozen=True)
+class OutputRecord:
+    """What one output of a notebook is, as declared when it was saved.
+
+    Attributes:
+        name: Base name of its files (a figure's or table's), or the notebook's stem.
+        kind: ``figure``, ``table`` or ``notebook`` (the executed notebook itself).
+        title: Its title (a figure's as drawn; a notebook's first heading).
+        description: A figure's alt text; what a table's rows are; empty for a notebook.
+        files: Its files, relative to the root (a figure's CSV last).
+        schema: The Table Schema of its CSV (empty for a notebook).
+        cell: Index of the code cell that saved it in the executed notebook, when known.
+        cell_id: That cell's id.
+    """
+
+    name: str
+    kind: str
+    title: str
+    description: str
+    files: tuple[str, ...]
+    schema: dict[str, Any]
+    cell: int | None
+    cell_id: str
+
+    @property
+    def data(self) -> str | None:
+        """The CSV file of a figure or table, relative to the root."""
+        return self.files[-1] if self.kind != "notebook" else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as written in ``MANIFEST.json``."""
+        return {**asdict(self), "files": list(self.files)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> OutputRecord | None:
+        """Read a record; ``None`` when ``data`` does not have a record's shape."""
+        if not isinstance(data, dict) or set(data) != {f.name for f in fields(cls)}:
+            return None
+        if data["kind"] not in OUTPUT_KINDS or not isinstance(data["files"], list):
+            return None
+        return cls(**{**data, "files": tuple(data["files"])})
 
 
 @dataclass(frozen=True)
@@ -106,16 +152,24 @@ class ManifestEntry:
         inputs: Digests of its inputs, by group (see :func:`shared_input_digests`).
         outputs: Digests of the files it wrote (and of the executed notebook), by path
             relative to the root.
+        declared: What each of its outputs is, by name (:class:`OutputRecord`).
     """
 
     notebook: str
     parameters: dict[str, Any]
     inputs: dict[str, str | None]
     outputs: dict[str, str]
+    declared: dict[str, OutputRecord] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The entry as written in ``MANIFEST.json``."""
-        return asdict(self)
+        data = asdict(self)
+        data["declared"] = {name: record.to_json() for name, record in self.declared.items()}
+        return data
+
+    def records(self, kind: str | None = None) -> list[OutputRecord]:
+        """Its output records (of one kind), in name order."""
+        return [r for _, r in sorted(self.declared.items()) if kind in (None, r.kind)]
 
     @classmethod
     def from_json(cls, data: Any) -> ManifestEntry | None:
@@ -124,11 +178,15 @@ class ManifestEntry:
             return None
         if not (
             isinstance(data["notebook"], str)
-            and all(isinstance(data[k], dict) for k in ("parameters", "inputs", "outputs"))
+            and all(isinstance(data[k], dict)
+                    for k in ("parameters", "inputs", "outputs", "declared"))
             and all(isinstance(v, str) for v in data["outputs"].values())
         ):
             return None
-        return cls(**data)
+        declared = {name: OutputRecord.from_json(raw) for name, raw in data["declared"].items()}
+        if any(record is None for record in declared.values()):
+            return None
+        return cls(**{**data, "declared": declared})
 
 
 @dataclass
@@ -146,6 +204,14 @@ class Manifest:
     def owners(self, output: str) -> list[str]:
         """Return the notebooks whose entry records ``output`` (a path relative to the root)."""
         return sorted(stem for stem, e in self.notebooks.items() if output in e.outputs)
+
+    def records(self, kind: str | None = None) -> list[OutputRecord]:
+        """Every notebook's output records (of one kind), notebooks in name order."""
+        return [r for _, e in sorted(self.notebooks.items()) for r in e.records(kind)]
+
+    def record(self, name: str, kind: str | None = None) -> OutputRecord | None:
+        """The output called ``name`` (of one kind), if a notebook declared it."""
+        return next((r for r in self.records(kind) if r.name == name), None)
 
     def to_bytes(self) -> bytes:
         """The file's bytes: sorted keys, indent 2, trailing newline, no timestamps."""
@@ -174,13 +240,15 @@ def load_manifest(path: Path) -> Manifest:
         data = None
     if not isinstance(data, dict) or not isinstance(data.get("notebooks"), dict):
         return Manifest(path)
+    if data.get("format") != MANIFEST_FORMAT:  # an older layout: every notebook runs again
+        return Manifest(path)
     entries = {}
     for stem, raw in data["notebooks"].items():
         entry = ManifestEntry.from_json(raw)
         if entry is None:
             raise PipelineError(
                 f"{path}: entry {stem!r} is not a manifest entry (expected the keys notebook, "
-                "parameters, inputs and outputs); delete the file to rebuild it"
+                "parameters, inputs, outputs and declared); delete the file to rebuild it"
             )
         entries[stem] = entry
     return Manifest(path, entries)

@@ -11,19 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from analysis import parameter_rules
 from analysis.io import YamlFileError, load_yaml
 from analysis.pipeline.project import ParameterError, PipelineError, Project, discover_notebooks
 
 _NO_LITERAL = object()
-#: Parameters the pipeline decides, refused from the command line, with the reason.
-PIPELINE_PARAMETERS: Mapping[str, str] = {
-    "output_dir": (
-        "cannot be set from the command line: the pipeline decides where outputs go "
-        "(figures/ for default parameters, runs/<notebook>-<hash>/ otherwise)"
-    ),
-}
-#: Parameters naming a file of the project: relative to its root and inside it.
-PATH_PARAMETERS: tuple[str, ...] = ("data_path",)
 _TYPES: dict[str, type] = {
     "int": int,
     "float": float,
@@ -155,7 +147,7 @@ def load_parameter_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def check_path_parameters(root: Path, notebook: str, parameters: Mapping[str, Any]) -> None:
-    """Refuse a path parameter (:data:`PATH_PARAMETERS`) that leaves the project.
+    """Refuse a file parameter (a rule with ``project_file``) that leaves the project.
 
     Args:
         root: The project root, which such paths are relative to.
@@ -166,18 +158,13 @@ def check_path_parameters(root: Path, notebook: str, parameters: Mapping[str, An
         ParameterError: The path is absolute, resolves outside ``root`` or is not a file;
             the message names the parameter and the path.
     """
-    for name in PATH_PARAMETERS:
-        value = parameters.get(name)
-        if not value:
+    for name, value in parameters.items():
+        rule = parameter_rules.RULES.get(name)
+        if rule is None or not rule.project_file or not value:
             continue
-        where = f"{notebook}: parameter {name!r} ({value!r})"
-        if Path(value).is_absolute():
-            raise ParameterError(f"{where} must be relative to the project root {root}")
-        target = (root / value).resolve()
-        if not target.is_relative_to(root.resolve()):
-            raise ParameterError(f"{where} must lie inside the project root {root}")
-        if not target.is_file():
-            raise ParameterError(f"{where}: no such file in the project root {root}")
+        problem = parameter_rules.project_file_problem(root, value)
+        if problem:
+            raise ParameterError(f"{notebook}: parameter {name!r} = {value!r} {problem}")
 
 
 def validate_parameters(
@@ -194,7 +181,9 @@ def validate_parameters(
         The non-default parameters, ints given for floats turned into floats.
 
     Raises:
-        ParameterError: An undeclared name, or a value whose type differs from the default's.
+        ParameterError: An undeclared name, a value whose type differs from the default's,
+            or one its rule refuses (:data:`analysis.parameter_rules.RULES`: a range, a list of
+            choices); the message names the notebook, the parameter and the allowed values.
     """
     effective: dict[str, Any] = {}
     for name, value in given.items():
@@ -205,8 +194,6 @@ def validate_parameters(
             )
         spec = declared[name]
         expected = spec.type_name
-        if name in PIPELINE_PARAMETERS:
-            raise ParameterError(f"{notebook}: parameter {name!r} {PIPELINE_PARAMETERS[name]}")
         if value is None and expected is not None and not spec.optional:
             raise ParameterError(
                 f"{notebook}: parameter {name!r} expects {expected} (default {spec.default}), "
@@ -225,6 +212,9 @@ def validate_parameters(
                 )
         if isinstance(value, tuple):
             value = list(value)
+        refused = parameter_rules.refusal(name, value)
+        if refused:
+            raise ParameterError(f"{notebook}: {refused}")
         default = spec.default_value
         if (
             default is not _NO_LITERAL
@@ -257,7 +247,11 @@ def run_dir(project: Project, notebook: Path, parameters: Mapping[str, Any]) -> 
 
 
 def describe_notebooks(project: Project, notebooks: Sequence[Path] | None = None) -> str:
-    """Return a listing of notebooks with their declared parameters (type, default, help)."""
+    """Return a listing of notebooks with their parameters: type, default, meaning, allowed values.
+
+    Name, type and default come from each notebook's ``parameters`` cell; the meaning and the
+    allowed values from :data:`analysis.parameter_rules.RULES`.
+    """
     selected = list(notebooks) if notebooks is not None else discover_notebooks(project)
     lines = []
     for notebook in selected:
@@ -266,8 +260,10 @@ def describe_notebooks(project: Project, notebooks: Sequence[Path] | None = None
         if not declared:
             lines.append("    (no parameters)")
         for spec in declared.values():
-            text = f"    {spec.name}: {spec.type_name or 'any'} = {spec.default}"
-            if spec.help:
-                text += f"  # {spec.help}"
-            lines.append(text)
+            lines.append(f"    {spec.name}: {spec.type_name or 'any'} = {spec.default}")
+            rule = parameter_rules.RULES.get(spec.name)
+            if rule is not None:
+                lines.append(f"        {rule.help} Allowed: {rule.allowed()}.")
+            elif spec.help:
+                lines.append(f"        {spec.help}")
     return "\n".join(lines)

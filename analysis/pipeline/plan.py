@@ -9,8 +9,10 @@ from typing import Any
 
 from analysis.io import sha256_file
 from analysis.pipeline.manifest import (
+    CODE_GROUP,
     Manifest,
     ManifestEntry,
+    code_digest,
     load_manifest,
     notebook_source_digest,
     shared_input_digests,
@@ -63,9 +65,8 @@ class Task:
 _INPUT_LABELS = {
     "notebook": "notebook source changed",
     "parameters": "parameters changed",
-    "code": "analysis code (dataset, stats, charts, claims, paths, io) changed",
+    CODE_GROUP: "package code it imports (or a file that code reads) changed",
     "data/processed/": "data/processed/ changed",
-    "matplotlibrc": "matplotlibrc changed",
 }
 
 
@@ -156,6 +157,7 @@ def plan(
         inputs = {
             "notebook": notebook_source_digest(notebook),
             "parameters": json_digest(effective),
+            CODE_GROUP: code_digest(project, notebook),
             **shared,
         }
         task = Task(notebook, effective, dest, notebook_out, manifest_path, inputs)

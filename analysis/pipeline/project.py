@@ -7,13 +7,14 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from analysis import paths
 
 #: Notebooks run by default (``notebooks/NN-topic.ipynb``).
 NOTEBOOK_GLOB: str = "[0-9][0-9]-*.ipynb"
-#: Version of the manifest layout.
-MANIFEST_FORMAT: int = 1
+#: Version of the manifest layout (2: entries record what each output is, ``declared``).
+MANIFEST_FORMAT: int = 2
 #: Tag of the cell holding a notebook's default parameters.
 PARAMETERS_TAG: str = "parameters"
 #: Tag of the cell papermill inserts with non-default parameters.
@@ -144,10 +145,11 @@ class Project:
         figures_dir: Canonical outputs of default-parameter runs.
         runs_dir: Parameterised runs, failed notebooks and staging (git-ignored).
         processed_dir: The processed data set (an input of every notebook).
-        code: Folders and files of the package that notebooks use (their ``.py`` files are
-            inputs of every notebook; :data:`analysis.paths.NOTEBOOK_CODE`).
+        package_dir: The package the notebooks import; the modules a notebook's imports reach
+            are its inputs (:mod:`analysis.pipeline.imports`).
+        module_data: Data files the package's modules read by default, by module
+            (:data:`analysis.paths.MODULE_DATA`): inputs of the notebooks that reach them.
         lock_files: The environment's lock files (inputs of every notebook).
-        matplotlibrc: Optional ``matplotlibrc`` (an input when present).
         manifest: The manifest of canonical runs.
     """
 
@@ -156,9 +158,9 @@ class Project:
     figures_dir: Path
     runs_dir: Path
     processed_dir: Path
-    code: tuple[Path, ...]
+    package_dir: Path
+    module_data: Mapping[str, tuple[Path, ...]]
     lock_files: tuple[Path, ...]
-    matplotlibrc: Path
     manifest: Path
 
     @classmethod
@@ -170,9 +172,9 @@ class Project:
             figures_dir=paths.FIGURES_DIR,
             runs_dir=paths.RUNS_DIR,
             processed_dir=paths.PROCESSED_DIR,
-            code=paths.NOTEBOOK_CODE,
+            package_dir=paths.PACKAGE_DIR,
+            module_data=paths.MODULE_DATA,
             lock_files=paths.LOCK_FILES,
-            matplotlibrc=paths.MATPLOTLIBRC,
             manifest=paths.MANIFEST,
         )
 
@@ -187,7 +189,10 @@ class Project:
 
         return cls(
             root=base,
-            code=tuple(moved(p) for p in default.code),
+            module_data=MappingProxyType({
+                module: tuple(moved(p) for p in files)
+                for module, files in default.module_data.items()
+            }),
             lock_files=tuple(moved(p) for p in default.lock_files),
             **{
                 name: moved(getattr(default, name))
@@ -196,7 +201,7 @@ class Project:
                     "figures_dir",
                     "runs_dir",
                     "processed_dir",
-                    "matplotlibrc",
+                    "package_dir",
                     "manifest",
                 )
             },
@@ -239,35 +244,50 @@ def resolve_notebooks(project: Project, names: Sequence[str] | None) -> list[Pat
 
     Args:
         project: The project.
-        names: Paths (absolute or relative to the working directory), file names or stems of
-            notebooks in ``project.notebooks_dir``; empty or ``None`` means all notebooks.
+        names: Paths (absolute or relative to the working directory), file names, stems or
+            stem prefixes (``02`` for ``02-police-victims``) of notebooks in
+            ``project.notebooks_dir``; empty or ``None`` means all notebooks.
 
     Returns:
         The notebooks, in the order given (duplicates removed).
 
     Raises:
-        PipelineError: A name matches no notebook of the project.
+        PipelineError: A name matches no notebook of the project, or is a prefix of several
+            (the message lists them).
     """
     if not names:
         return discover_notebooks(project)
     found: list[Path] = []
     for name in names:
-        candidates = [Path(name)]
-        if not name.endswith(".ipynb"):
-            candidates.append(Path(name + ".ipynb"))
-        path = None
-        for candidate in candidates:
-            for option in (candidate, project.notebooks_dir / candidate.name):
-                if option.is_file():
-                    path = option.resolve()
-                    break
-            if path:
-                break
-        if path is None or path.parent != project.notebooks_dir.resolve():
-            available = ", ".join(p.stem for p in discover_notebooks(project)) or "none"
-            where = project.rel(project.notebooks_dir)
-            raise PipelineError(f"no notebook {name!r} in {where}/ (available: {available})")
-        path = project.notebooks_dir / path.name  # as the project names it (links kept)
+        path = _notebook_named(project, name)
         if path not in found:
             found.append(path)
     return found
+
+
+def _notebook_named(project: Project, name: str) -> Path:
+    """The notebook a command-line name means: a path, a file name, a stem or a stem prefix."""
+    path = _notebook_file(project, name)
+    if path is None and name and "/" not in name and not name.endswith(".ipynb"):
+        matches = [p for p in discover_notebooks(project) if p.stem.startswith(name)]
+        if len(matches) > 1:
+            listed = ", ".join(p.stem for p in matches)
+            raise PipelineError(f"notebook {name!r} matches several notebooks: {listed}")
+        path = matches[0].resolve() if matches else None
+    if path is None or path.parent != project.notebooks_dir.resolve():
+        available = ", ".join(p.stem for p in discover_notebooks(project)) or "none"
+        where = project.rel(project.notebooks_dir)
+        raise PipelineError(f"no notebook {name!r} in {where}/ (available: {available})")
+    return project.notebooks_dir / path.name  # as the project names it (links kept)
+
+
+def _notebook_file(project: Project, name: str) -> Path | None:
+    """The file ``name`` names as a path, a file name or a stem, if it exists."""
+    candidates = [Path(name)]
+    if not name.endswith(".ipynb"):
+        candidates.append(Path(name + ".ipynb"))
+    for candidate in candidates:
+        for option in (candidate, project.notebooks_dir / candidate.name):
+            if option.is_file():
+                return option.resolve()
+    return None

@@ -25,7 +25,7 @@ import nbformat
 from sphinx.cmd.build import build_main
 
 from analysis import paths
-from analysis.site.figures import notebook_figures, staged_notebook
+from analysis.site.figures import figures_manifest, notebook_figures, staged_notebook
 from analysis.site.viewer import load_viewer, page_markdown
 
 #: The committed Sphinx source folder (conf.py, pages, static assets).
@@ -50,10 +50,12 @@ def stage(stage_dir: Path, notebooks: Path, figures: Path, processed: Path, raw:
     """Write the complete Sphinx source tree into ``stage_dir`` (replaced)."""
     shutil.rmtree(stage_dir, ignore_errors=True)
     shutil.copytree(SOURCE_DIR, stage_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = figures_manifest(figures)
     for notebook in sorted(notebooks.glob("*.ipynb")):
         target = stage_dir / "notebooks" / notebook.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(staged_notebook(notebook, notebook_figures(notebook, figures)), target)
+        drawn = notebook_figures(manifest, notebook.stem)
+        nbformat.write(staged_notebook(notebook, drawn), target)
     viewer = load_viewer(raw, processed)
     for page in viewer.pages:
         (stage_dir / f"{page.docname}.md").write_text(page_markdown(viewer, page), "utf-8")
@@ -65,7 +67,7 @@ def stage(stage_dir: Path, notebooks: Path, figures: Path, processed: Path, raw:
 
 
 @contextmanager
-def _source_date_epoch() -> Iterable[None]:
+def source_date_epoch() -> Iterable[None]:
     """Set ``SOURCE_DATE_EPOCH`` for the build unless the caller set it."""
     had = "SOURCE_DATE_EPOCH" in os.environ
     os.environ.setdefault("SOURCE_DATE_EPOCH", DEFAULT_EPOCH)
@@ -104,7 +106,7 @@ def build_site(
     args = ["-b", "html", "-q", "-W", "--keep-going", "-j", "1", "-d", str(doctrees)]
     for override in overrides:
         args += ["-D", override]
-    with _source_date_epoch():
+    with source_date_epoch():
         status = build_main([*args, str(stage_dir), str(fresh)])
     if status != 0:
         shutil.rmtree(fresh, ignore_errors=True)

@@ -56,6 +56,27 @@ def badge(value: str, kind: str) -> str:
     return f'<span class="cbadge cbadge-{tone}" data-{kind}="{_e(value)}">{_e(value)}</span>'
 
 
+def fact_description(row: Mapping[str, str]) -> str:
+    """A figure in words: what it measures, its value, its breakdown and both bodies.
+
+    E.g. ``police_victims_girls_2014: Child victims of sexual exploitation = 1,130 count;
+    breakdown: sex (girls); body counted: Police; source cited: National Police Agency``.
+    Columns a table lacks are left out.
+    """
+    said = (f"{row.get('fact_id', '')}: {row.get('indicator', '')} = "
+            f"{number(row.get('value', ''))} {row.get('unit', '')}").strip()
+    parts = [said]
+    if "breakdown" in row:
+        breakdown = row.get("breakdown", "")
+        parts.append(f"breakdown: {breakdown} ({row.get(breakdown, '')})" if breakdown
+                     else "breakdown: none (a total or a single figure)")
+    if "subject_body" in row:
+        parts.append(f"body counted: {row.get('subject_body') or 'none'}")
+    if "source_body" in row:
+        parts.append(f"source cited: {row.get('source_body', '')}")
+    return "; ".join(parts)
+
+
 def fact_links(text: str, viewer: Viewer, up: str) -> str:
     """Fact ids in ``text`` linked to their dataset rows; other words kept."""
     named = set(fact_ids(text, viewer.facts))

@@ -29,7 +29,7 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from analysis import paths
 from analysis.site import pages
-from analysis.site.figures import Figure, all_figures
+from analysis.site.figures import Figure, declared_table, figures_manifest, manifest_figures
 from analysis.site.viewer import Mark, Piece, Table, Viewer, load_viewer, pieces, read_table
 
 
@@ -70,13 +70,13 @@ def load_site_data(app: Sphinx) -> None:
     """``builder-inited``: read the report, the processed tables, claims and figures."""
     config = app.config
     processed, figures_dir = Path(config.compendium_processed), Path(config.compendium_figures)
-    claims_csv = figures_dir / "claims.csv"
-    claims = read_table(claims_csv) if claims_csv.is_file() else Table((), ())
-    notebooks = sorted(Path(config.compendium_notebooks).glob("*.ipynb"))
+    manifest = figures_manifest(figures_dir)
+    claims_csv = declared_table(manifest, "claims", figures_dir.parent)
+    claims = read_table(claims_csv) if claims_csv and claims_csv.is_file() else Table((), ())
     app.env.compendium = SiteData(  # type: ignore[attr-defined]
         load_viewer(Path(config.compendium_raw), processed),
         claims,
-        tuple(all_figures(notebooks, figures_dir)),
+        tuple(manifest_figures(manifest)),
     )
 
 
@@ -101,12 +101,7 @@ class _Directive(SphinxDirective):
 def _tip(mark: Mark, viewer: Viewer) -> str:
     """The sentence that explains a mark."""
     if mark.is_value:
-        rows = [viewer.facts[fact] for fact in mark.fact_ids]
-        said = "; ".join(
-            f"{row['fact_id']}: {row.get('indicator', '')} = {pages.number(row.get('value', ''))}"
-            f" {row.get('unit', '')}".strip()
-            for row in rows
-        )
+        said = " | ".join(pages.fact_description(viewer.facts[fact]) for fact in mark.fact_ids)
         flags = " ".join(sentence for _, sentence in mark.flags)
         return f"Extracted figure. {said}. {flags}".strip()
     lead = "Labels a figure" if mark.status == "label" else "Not a statistic"

@@ -26,8 +26,9 @@ from analysis.dataset.views import load_table
 
 _FACT_ID = re.compile(r"[A-Za-z0-9_]+")
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-#: Cross-check outcomes that are not discrepancies.
-AGREEING_OUTCOMES = frozenset({"holds", "informational"})
+#: Cross-check outcomes that are not discrepancies (a check that holds, a rounding that is
+#: consistent, an informational comparison whose figures agree).
+AGREEING_OUTCOMES = frozenset({"holds", "consistent", "agrees"})
 
 
 @dataclass(frozen=True)

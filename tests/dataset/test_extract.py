@@ -13,7 +13,7 @@ import pytest
 from analysis import paths
 from analysis.dataset.build import build_all
 from analysis.dataset.cross_checks import CrossCheckSpecError
-from analysis.dataset.extract import SpecError, extract_statistics, load_spec
+from analysis.dataset.extract import Extraction, SpecError, extract_statistics, load_spec
 from analysis.dataset.source import Report, parse_report
 from analysis.dataset.validate import DatasetValidationError
 from analysis.io import atomic_write_many
@@ -68,12 +68,15 @@ def test_qualifiers_are_kept(facts: pd.DataFrame) -> None:
     assert qualifiers["police_victims_pornography_2010"] == "exact"
 
 
-def test_evidence_is_the_exact_source_span(report: Report, facts: pd.DataFrame) -> None:
+def test_evidence_is_the_exact_source_span(report: Report, extraction: Extraction) -> None:
     """Every evidence string is the raw text between its offsets and contains its value text."""
-    for row in facts.itertuples():
+    rows = extraction.statistics.itertuples()
+    for row, location in zip(rows, extraction.locations, strict=True):
+        assert location.fact_id == row.fact_id
         assert report.text[row.char_start : row.char_end] == row.evidence
         assert row.value_text in row.evidence
-        assert report.text[row.value_start : row.value_end] == row.value_text
+        assert report.text[location.value.start : location.value.end] == row.value_text
+        assert location.sentence.start <= location.value.start < location.sentence.end
 
 
 def test_fact_ids_unique_and_order_deterministic(facts: pd.DataFrame) -> None:
@@ -89,13 +92,16 @@ def _spec(tmp_path: Path, body: str) -> Path:
 
 
 FACT = """\
+words:
+  counting_unit:
+    victims: [victims]
 facts:
   - fact_id: {fact_id}
     topic: t
     indicator: i
     unit: count
     counting_unit: victims
-    source_body: b
+    source_body: not stated
     paragraph: {paragraph}
     pattern: "{pattern}"
 """
@@ -140,7 +146,7 @@ def test_spec_repeated_key_is_refused(tmp_path: Path) -> None:
 def test_changing_any_reported_number_changes_the_dataset(report: Report) -> None:
     """Editing one figure in the text (614 -> 615) changes the extracted value."""
     changed = parse_report(report.text.replace("increased from 614 to", "increased from 615 to"))
-    values = extract_statistics(changed, load_spec()).set_index("fact_id")["value"]
+    values = extract_statistics(changed, load_spec()).statistics.set_index("fact_id")["value"]
     assert values["police_victims_pornography_2010"] == 615
 
 
@@ -249,9 +255,11 @@ def test_unknown_offence_in_spec_writes_nothing(tmp_path: Path) -> None:
     The error names the row and the column.
     """
     text = paths.EXTRACTION_SPEC.read_text(encoding="utf-8")
+    text = text.replace("offence: child pornography\n", "offence: child trafficking\n", 1)
+    text = text.replace("    child pornography: [pornography]\n",
+                        "    child pornography: [pornography]\n    child trafficking: [victims]\n")
     spec = tmp_path / "spec.yaml"
-    spec.write_text(text.replace("offence: child pornography\n", "offence: child trafficking\n",
-                                 1), encoding="utf-8")
+    spec.write_text(text, encoding="utf-8")
     out = tmp_path / "processed"
     with pytest.raises(DatasetValidationError,
                        match=r"report_statistics.csv: row \d+ .*column 'offence'"):

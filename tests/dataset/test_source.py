@@ -103,3 +103,55 @@ def test_load_report_checks_the_hash(tmp_path: Path) -> None:
     copy.write_bytes(paths.RAW_REPORT.read_bytes() + b" ")
     with pytest.raises(ChecksumMismatchError):
         load_report(copy, paths.RAW_REPORT_SHA256)
+
+
+def test_an_empty_digest_is_not_a_way_to_skip_the_check() -> None:
+    """An empty expected digest is compared like any other: the real file is refused."""
+    with pytest.raises(ChecksumMismatchError, match=r"expected \. The raw report"):
+        read_raw_text(paths.RAW_REPORT, "")
+
+
+@pytest.mark.parametrize(
+    ("words", "sentence"),
+    [
+        # Para. 7: the child poverty rate's sentence names no place.
+        ("16 per cent", "The current rate of child poverty is 16 per cent."),
+        # Para. 26: "(art. 7, para.1)." ends the sentence before; abbreviations end none.
+        ("one year", "This provision entered into force in July 2015, giving those in "
+         "possession of child abuse material one year to dispose of it."),
+        # Para. 38: the footnote marker stays with the sentence that cites it.
+        ("82 boys", "The vast majority of child victims of sexual exploitation are girls "
+         "(1,130, as against 82 boys in 2014).[footnoteRef:13]"),
+        # Footnote 13, cited inside para. 38, is a sentence of its own.
+        ("1,828", "The number of cases referred for prosecution in relation to child "
+         "prostitution decreased from 954 in 2010 to 661 in 2014, while child pornography "
+         "cases referred for prosecution increased from 1,342 to 1,828 over the same "
+         "period."),
+        # Para. 41: semicolons do not end a sentence.
+        ("13 cases", "According to data facilitated by the Supreme Court, in 2014, 141 "
+         "convictions were handed down for violations of the Act; 30 of them were "
+         "convictions of up to three years of imprisonment, without suspension; in 106 "
+         "cases, the sentence was suspended, including 13 cases on probation."),
+        # Para. 53: "; In the other cases" (a capital after a semicolon) is one sentence.
+        ("16 of 213", "Perpetrators were arrested in only 16 of 213 cases of sexual abuse; In "
+         "the other cases, the perpetrator received a reprimand, was defended by the mother "
+         "or filed for divorce."),
+        # Footnote 4: "U.S." is an abbreviation.
+        ("p. 198", "See also U.S. Department of State, Trafficking in Persons Report, July "
+         "2015, p. 198."),
+    ],
+)
+def test_sentence_at(report: Report, words: str, sentence: str) -> None:
+    """The sentence holding a figure, typed from the report."""
+    offset = report.text.index(words)
+    assert report.sentence_at(offset).text == sentence
+
+
+def test_sentences_cover_paragraph_text_only(report: Report) -> None:
+    """Paragraph numbers, headings and the cover note are in no sentence."""
+    with pytest.raises(KeyError, match="in no sentence"):
+        report.sentence_at(report.paragraph(38).start)
+    with pytest.raises(KeyError, match="in no sentence"):
+        report.sentence_at(10)
+    assert report.sentence_at(report.paragraph(38).start + 5).text.startswith(
+        "According to statistics facilitated by the National Police Agency")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -51,13 +54,16 @@ def test_missing_column(table: pd.DataFrame) -> None:
         # Bad input named by the dataset issue: unknown offence, broken duplicate_of,
         # ambiguous row without a note, unknown inferred column.
         ("osaka_abuse_cases", "offence", "child trafficking", '"enum"'),
-        ("police_victims_girls_2014", "duplicate_of", "no_such_fact", "not a fact_id"),
-        ("police_victims_girls_2014", "duplicate_of", "police_victims_girls_2014",
+        ("victims_girls_2014_fn3", "duplicate_of", "no_such_fact", "not a fact_id"),
+        ("victims_girls_2014_fn3", "duplicate_of", "victims_girls_2014_fn3",
          "not the row itself"),
-        ("police_victims_girls_2014", "duplicate_of", "victims_boys_2014_fn3", "differs"),
+        ("victims_girls_2014_fn3", "duplicate_of", "police_victims_boys_2014", "differs"),
         ("osaka_visits", "note", "", "needs a note"),
         ("population_total", "reading", "unclear", '"enum"'),
         ("sia_share_obscene", "inferred", "source_body colour", "unknown column"),
+        # A breakdown outside the controlled list, or one whose category column is empty.
+        ("population_total", "breakdown", "region", '"enum"'),
+        ("population_total", "breakdown", "sex", "needs the row's category in column 'sex'"),
     ],
 )
 def test_bad_cell_names_row_and_column(
@@ -128,6 +134,34 @@ def test_frictionless_validates_the_package() -> None:
     """Frictionless validates data/datapackage.json (schema, constraints, hashes)."""
     report = validate_with_frictionless()
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
+def test_frictionless_cli_validates_the_package() -> None:
+    """``frictionless validate data/datapackage.json`` exits 0 (the command line, as documented).
+
+    The package describes the new columns: subject_body and breakdown, with the breakdown enum.
+    """
+    cli = Path(sys.executable).with_name("frictionless")
+    done = subprocess.run([str(cli), "validate", str(paths.DATAPACKAGE)], cwd=paths.ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "INVALID" not in done.stdout
+    descriptor = json.loads(paths.DATAPACKAGE.read_text(encoding="utf-8"))
+    statistics = next(r for r in descriptor["resources"] if r["name"] == "report-statistics")
+    fields = {f["name"]: f for f in statistics["schema"]["fields"]}
+    assert fields["breakdown"]["constraints"]["enum"] == [
+        "offence", "sex", "age_group", "content_type", "sentence"]
+    assert "caseload" in fields["subject_body"]["description"]
+
+
+def test_readme_data_dictionary_covers_every_column() -> None:
+    """Every column of report_statistics.csv has a line in the README's data dictionary."""
+    readme = (paths.ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### `data/processed/report_statistics.csv`")
+    dictionary = readme[start : readme.index("### Other tables", start)]
+    documented = set(re.findall(r"^\| ([^|]+) \|", dictionary, flags=re.MULTILINE))
+    names = {name for cell in documented for name in re.findall(r"`([a-z_]+)`", cell)}
+    assert set(TABLES["report_statistics.csv"].columns) <= names
 
 
 def test_frictionless_catches_a_bad_edit(tmp_path: Path) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pandas as pd
 import pandas.testing as pdt
 import pytest
@@ -139,3 +142,118 @@ def test_ambiguous_readings_lists_both(stats: pd.DataFrame) -> None:
     table = views.ambiguous_readings(stats).set_index("fact_id")
     row = table.loc["child_rights_monitoring_organizations"]
     assert (row["value"], row["alt_value"]) == (26, 25)
+
+
+# --- finding 5: breakdowns that cannot be double counted -------------------------------------
+
+
+def _distinct_2014_police_victims(stats: pd.DataFrame) -> pd.DataFrame:
+    rows = views.distinct(stats)
+    return rows[(rows["topic"] == "police_victims") & (rows["year"] == 2014)]
+
+
+def test_2014_victims_are_one_total_split_two_ways(stats: pd.DataFrame) -> None:
+    """Para. 38: 746 + 466 by offence and 1,130 + 82 by sex, never 2,424 together.
+
+    "the number of child victims of pornography increased from 614 to 746, while the number
+    of child victims of prostitution registered by the police dropped from 741 to 466. The
+    vast majority of child victims of sexual exploitation are girls (1,130, as against 82
+    boys in 2014)".
+    """
+    rows = _distinct_2014_police_victims(stats)
+    assert rows["value"].sum() == 2424  # the double count the breakdown column prevents
+    assert dict(zip(rows["fact_id"], rows["breakdown"], strict=True)) == {
+        "police_victims_pornography_2014": "offence",
+        "police_victims_prostitution_2014": "offence",
+        "police_victims_girls_2014": "sex",
+        "police_victims_boys_2014": "sex",
+    }
+    with pytest.raises(ValueError, match="different breakdowns"):
+        views.sum_figures(stats, rows["fact_id"].tolist())
+    totals = views.totals_by_breakdown(stats, rows["fact_id"].tolist()).set_index("breakdown")
+    assert totals["total"].to_dict() == {"offence": 746 + 466, "sex": 1130 + 82}
+
+
+def test_distinct_rows_keep_both_splits_under_the_cited_body(stats: pd.DataFrame) -> None:
+    """Filtering the distinct rows on the National Police Agency keeps the split by sex.
+
+    Para. 38 opens "According to statistics facilitated by the National Police Agency";
+    footnote 3's restatement ("statistics provided by the Government of Japan") is the row
+    left out.
+    """
+    rows = _distinct_2014_police_victims(stats)
+    agency = rows[rows["source_body"] == "National Police Agency"]
+    by_sex = agency[agency["breakdown"] == "sex"].set_index("sex")["value"].to_dict()
+    by_offence = agency[agency["breakdown"] == "offence"].set_index("offence")["value"].to_dict()
+    assert by_sex == {"girls": 1130, "boys": 82}
+    assert by_offence == {"child pornography": 746, "child prostitution": 466}
+    assert "Government of Japan" not in set(rows["source_body"])
+
+
+@pytest.mark.parametrize(
+    ("fact_ids", "message"),
+    [
+        # Footnote 3 restates para. 38: the restatement is never added.
+        (["victims_girls_2014_fn3", "police_victims_boys_2014"], "restate other rows"),
+        # "in 106 cases, the sentence was suspended, including 13 cases on probation"
+        (["sentences_suspended_2014", "sentences_probation_2014"], "part of the other"),
+        # "20,310,400 are children under the age of 18 and 5,389,400 under the age of 5"
+        (["population_children_under_18", "population_children_under_5"], "part of the other"),
+        # Victims and cases are different things.
+        (["police_victims_pornography_2014", "referrals_pornography_2014"], "counting_units"),
+        # Shares whose categories may overlap ("Some 62 per cent ..., 30 per cent ...").
+        (["sia_share_obscene", "sia_share_child_abuse_material"], "may overlap"),
+        # Two figures that are no categories of one split.
+        (["sia_cases_received", "prosecution_cases_received_2013"], "have no breakdown"),
+    ],
+)
+def test_sums_that_count_twice_are_refused(
+    stats: pd.DataFrame, fact_ids: list[str], message: str
+) -> None:
+    """sum_figures refuses restated, nested, overlapping and unrelated figures."""
+    with pytest.raises(ValueError, match=message):
+        views.sum_figures(stats, fact_ids)
+
+
+def test_sums_of_one_split_are_allowed(stats: pd.DataFrame) -> None:
+    """Categories of one split add: 9 + 53 per cent of Osaka's victims; 954 + 1,342 referrals.
+
+    Para. 53: "Approximately 9 per cent of victims were under the age of 9, while 53 per cent
+    were aged between 10 and 19 years"; footnote 13: "decreased from 954 in 2010", "increased
+    from 1,342".
+    """
+    assert views.sum_figures(
+        stats, ["osaka_share_victims_under_9", "osaka_share_victims_10_19"]) == 62
+    assert views.sum_figures(
+        stats, ["referrals_prostitution_2010", "referrals_pornography_2010"]) == 954 + 1342
+
+
+def test_every_breakdown_is_typed(stats: pd.DataFrame) -> None:
+    """The rows with a breakdown, by dimension, as read from the report."""
+    got = {b: set(part["fact_id"]) for b, part in stats[stats["breakdown"] != ""].groupby(
+        "breakdown")}
+    assert got == {
+        "age_group": {"population_children_under_18", "population_children_under_5",
+                      "osaka_share_victims_under_9", "osaka_share_victims_10_19",
+                      "osaka_rape_victims_under_18", "osaka_abuse_share_minor_victims"},
+        "content_type": {"sia_share_obscene", "sia_share_child_abuse_material",
+                         "sia_share_revenge_porn"},
+        "offence": {"police_victims_pornography_2010", "police_victims_pornography_2014",
+                    "police_victims_prostitution_2010", "police_victims_prostitution_2014",
+                    "referrals_pornography_2010", "referrals_pornography_2014",
+                    "referrals_prostitution_2010", "referrals_prostitution_2014",
+                    "naha_sexual_abuse_share_2013", "naha_sexual_abuse_cases_2013"},
+        "sentence": {"sentences_unsuspended_2014", "sentences_suspended_2014",
+                     "sentences_probation_2014"},
+        "sex": {"victims_girls_2014_fn3", "victims_boys_2014_fn3", "police_victims_girls_2014",
+                "police_victims_boys_2014"},
+    }
+
+
+def test_views_name_fact_ids_literally() -> None:
+    """Grepping a fact id finds every reader: views.py builds no fact id from pieces."""
+    source = Path(views.__file__).read_text(encoding="utf-8")
+    assert not re.search(r"f\"[^\"]*_\{[^}]+\}", source)
+    for fact_id in ("police_victims_pornography_2010", "referrals_prostitution_2014",
+                    "victims_boys_2014_fn3", "convictions_first_instance_2014"):
+        assert f'"{fact_id}"' in source

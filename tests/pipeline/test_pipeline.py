@@ -251,24 +251,44 @@ def test_stale_output_is_removed(project, monkeypatch):
 
 
 def test_change_in_notebook_code_reruns(project):
-    """Changing code the notebooks use (a dataset module) re-runs them and says why."""
+    """Changing a module the notebooks import re-runs them and says why.
+
+    A new module that none of them imports does not.
+    """
     up_to_date(project)
     (project.root / "analysis" / "dataset" / "helpers.py").write_text('"""Added by a test."""\n')
+    assert pipeline.run_notebooks(project, log=lambda line: None).count("skipped") == 2
+    with open(project.root / "analysis" / "paths.py", "a", encoding="utf-8") as handle:
+        handle.write("# edited by a test\n")
     lines: list[str] = []
     summary = pipeline.run_notebooks(project, log=lines.append)
     assert summary.count("ran") == 2
-    assert any(line.startswith("start 01-alpha (analysis code (dataset") for line in lines)
+    assert any(line.startswith("start 01-alpha (package code it imports") for line in lines)
     assert pipeline.run_notebooks(project, log=lambda line: None).count("skipped") == 2
 
 
-def test_change_in_claims_spec_reruns(project):
-    """The claims spec is read by a notebook, so editing it makes every notebook stale."""
-    up_to_date(project)
-    spec = project.root / "data" / "claims.yaml"
-    spec.parent.mkdir(parents=True, exist_ok=True)
-    spec.write_text("claims: []  # edited by a test\n", encoding="utf-8")
-    summary = pipeline.run_notebooks(project, log=lambda line: None)
-    assert summary.count("ran") == 2
+def test_a_notebooks_code_is_what_its_imports_reach():
+    """In the real notebooks, a module or spec is an input of those whose imports reach it.
+
+    The statistics tables reach only 02 and 03; the claims spec only 06 (the one notebook that
+    imports the claims layer); the pipeline and the site none; the chart theme all six.
+    """
+    from analysis.pipeline.imports import notebook_code
+
+    real = pipeline.Project.default()
+    code = {
+        nb.stem: {p.relative_to(real.root).as_posix()
+                  for p in notebook_code(real.package_dir, nb, real.module_data)}
+        for nb in pipeline.discover_notebooks(real)
+    }
+    users = {name: sorted(stem for stem, files in code.items() if name in files)
+             for name in ("analysis/stats/tables.py", "data/claims.yaml",
+                          "analysis/pipeline/runner.py", "analysis/site/viewer.py",
+                          "analysis/charts/theme.py")}
+    assert users["analysis/stats/tables.py"] == ["02-police-victims", "03-justice"]
+    assert users["data/claims.yaml"] == ["06-claims"]
+    assert users["analysis/pipeline/runner.py"] == users["analysis/site/viewer.py"] == []
+    assert len(users["analysis/charts/theme.py"]) == 6
 
 
 def test_change_in_cli_or_pipeline_does_not_rerun(project):

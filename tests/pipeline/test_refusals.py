@@ -13,6 +13,7 @@ import pytest
 from analysis import pipeline
 from analysis.pipeline.commit import Committer, replace_group
 from analysis.pipeline.manifest import Manifest, ManifestEntry
+from analysis.pipeline.project import MANIFEST_FORMAT
 from analysis.pipeline.signals import SignalGuard
 
 PARAMETERS = (
@@ -38,25 +39,19 @@ def plan(project: pipeline.Project, **parameters: object) -> list[pipeline.Task]
     return pipeline.plan(project, pipeline.discover_notebooks(project), parameters)
 
 
-def test_output_dir_cannot_be_set(project):
-    """output_dir is decided by the pipeline: refused, naming the parameter (item 2)."""
-    with pytest.raises(pipeline.ParameterError, match="'output_dir' cannot be set"):
-        plan(project, output_dir="../figures")
-
-
 @pytest.mark.parametrize(
     ("value", "why"),
     [
         ("/etc/passwd", "must be relative to the project root"),
         ("../outside.csv", "must lie inside the project root"),
-        ("data/processed/missing.csv", "no such file"),
+        ("data/processed/missing.csv", "names no file"),
     ],
 )
 def test_data_path_must_be_a_file_inside_the_project(project, value, why):
     """data_path is relative to the root and inside it; the error names it and its value."""
     with pytest.raises(pipeline.ParameterError) as caught:
         plan(project, data_path=value)
-    assert f"'data_path' ({value!r})" in str(caught.value) and why in str(caught.value)
+    assert f"'data_path' = {value!r}" in str(caught.value) and why in str(caught.value)
 
 
 def test_data_path_inside_the_project_goes_to_runs(project):
@@ -87,7 +82,8 @@ def test_duplicate_yaml_keys_are_refused(tmp_path):
 def test_manifest_entry_of_the_wrong_shape_is_named(tmp_path):
     """A manifest entry that is not a mapping of the four keys is one clear error."""
     path = tmp_path / "MANIFEST.json"
-    path.write_text(json.dumps({"format": 1, "notebooks": {"01-demo": ["not", "an", "entry"]}}))
+    path.write_text(json.dumps({"format": MANIFEST_FORMAT,
+                                "notebooks": {"01-demo": ["not", "an", "entry"]}}))
     with pytest.raises(pipeline.PipelineError, match="entry '01-demo' is not a manifest entry"):
         pipeline.load_manifest(path)
 
@@ -124,3 +120,36 @@ def test_pruning_keeps_outputs_a_remaining_notebook_records(project):
     assert (figures / "shared.csv").is_file()
     assert not (figures / "only-gone.csv").exists()
     assert set(pipeline.load_manifest(project.manifest).notebooks) == {"01-demo"}
+
+
+@pytest.mark.parametrize(
+    ("stem", "name", "value", "allowed"),
+    [
+        ("02-police-victims", "conf_level", 1.5, "a number in (0, 1)"),
+        ("06-claims", "dispersion", 0.5, "a number ≥ 1"),
+        ("03-justice", "proportion_method", "clopper", "one of wilson, beta"),
+        ("02-police-victims", "baseline_year", 2012, "one of 2010, 2014"),
+    ],
+)
+def test_real_notebooks_refuse_values_outside_their_rules(stem, name, value, allowed):
+    """Ranges and choices are checked while planning, before any worker or kernel exists."""
+    project = pipeline.Project.default()
+    (notebook,) = pipeline.resolve_notebooks(project, [stem])
+    with pytest.raises(pipeline.ParameterError) as caught:
+        pipeline.plan(project, [notebook], {name: value})
+    message = str(caught.value)
+    assert message.startswith(f"{stem}.ipynb: parameter {name!r} = {value!r}")
+    assert allowed in message
+
+
+def test_a_prefix_names_a_notebook_and_an_ambiguous_one_is_refused(project):
+    """`run 02` means 02-police-victims; a prefix of several is refused, listing them."""
+    real = pipeline.Project.default()
+    assert [p.stem for p in pipeline.resolve_notebooks(real, ["02"])] == ["02-police-victims"]
+    assert [p.stem for p in pipeline.resolve_notebooks(real, ["06-c"])] == ["06-claims"]
+    with pytest.raises(pipeline.PipelineError, match="'0' matches several notebooks: "
+                                                     "01-dataset, 02-police-victims"):
+        pipeline.resolve_notebooks(real, ["0"])
+    with pytest.raises(pipeline.PipelineError, match="no notebook '9'"):
+        pipeline.resolve_notebooks(real, ["9"])
+    assert [p.stem for p in pipeline.resolve_notebooks(project, ["01"])] == ["01-demo"]

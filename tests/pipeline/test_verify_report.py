@@ -25,8 +25,8 @@ from analysis.pipeline.verify_report import kind_of, write_verify_report
 
 FILES = (
     "figures/claims.csv",
-    "figures/claims.png",
-    "figures/claims.svg",
+    "figures/claims_changes.png",
+    "figures/claims_changes.svg",
     "figures/MANIFEST.json",
     "notebooks/01-dataset.ipynb",
     "data/datapackage.json",
@@ -57,34 +57,34 @@ def test_kinds_are_declared_by_path() -> None:
     assert kind_of("figures/MANIFEST.json") == "manifest"
     assert kind_of("notebooks/02-police-victims.ipynb") == "notebook"
     assert kind_of("data/processed/number_audit.csv") == "table"
-    assert kind_of("figures/claims.png") == "image"
-    assert kind_of("figures/claims.svg") == "svg"
+    assert kind_of("figures/claims_changes.png") == "image"
+    assert kind_of("figures/claims_changes.svg") == "svg"
     assert kind_of("data/datapackage.json") == "text"
     assert kind_of("figures/claims.pdf") == "binary"
 
 
 def test_one_byte_of_a_png_is_named_with_its_offset(trees, tmp_path) -> None:
     """A PNG with one byte changed near its end (inside the image data) is named and located."""
-    target = trees[1] / "figures/claims.png"
+    target = trees[1] / "figures/claims_changes.png"
     data = bytearray(target.read_bytes())
     offset = len(data) - 40
     data[offset] ^= 0xFF
     target.write_bytes(bytes(data))
-    page = _report(trees, ["figures/claims.png"], tmp_path)
-    assert "figures/claims.png" in page
+    page = _report(trees, ["figures/claims_changes.png"], tmp_path)
+    assert "figures/claims_changes.png" in page
     assert f"first differing byte at offset {offset}" in page
 
 
 def test_one_changed_pixel_shows_three_images(trees, tmp_path) -> None:
     """A re-encoded PNG with one pixel changed: committed, new and difference images."""
-    target = trees[1] / "figures/claims.png"
+    target = trees[1] / "figures/claims_changes.png"
     with Image.open(target) as image:
         rgb = image.convert("RGB")
     width, height = rgb.size
     old = rgb.getpixel((5, 5))
     rgb.putpixel((5, 5), tuple(255 - v for v in old))
     rgb.save(target)
-    page = _report(trees, ["figures/claims.png"], tmp_path)
+    page = _report(trees, ["figures/claims_changes.png"], tmp_path)
     assert f"1 of {width * height} pixels changed" in page
     assert len(re.findall(r'src="data:image/png;base64,', page)) == 3
     assert "difference" in page
@@ -92,7 +92,7 @@ def test_one_changed_pixel_shows_three_images(trees, tmp_path) -> None:
 
 def test_one_byte_of_an_svg_shows_the_text_diff(trees, tmp_path) -> None:
     """A digit changed in the SVG: both drawings and the old and new line."""
-    target = trees[1] / "figures/claims.svg"
+    target = trees[1] / "figures/claims_changes.svg"
     lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
     number = next(i for i, line in enumerate(lines) if re.search(r'd="M \d', line))
     old_line = lines[number]
@@ -102,7 +102,7 @@ def test_one_byte_of_an_svg_shows_the_text_diff(trees, tmp_path) -> None:
     new_line = old_line[: digit.start(1)] + replacement + old_line[digit.end(1) :]
     lines[number] = new_line
     target.write_text("".join(lines), encoding="utf-8")
-    page = _report(trees, ["figures/claims.svg"], tmp_path)
+    page = _report(trees, ["figures/claims_changes.svg"], tmp_path)
     assert "1 line(s) removed, 1 added" in page
     assert "-" + old_line.rstrip("\n") in page
     assert "+" + new_line.rstrip("\n") in page
@@ -186,13 +186,13 @@ def test_a_changed_manifest_input_digest_is_named(trees, tmp_path) -> None:
 def test_page_is_deterministic_and_lists_missing_outputs(trees, tmp_path) -> None:
     """Same inputs, same bytes; absent files and missing/extra outputs are listed."""
     (trees[1] / "figures/claims.csv").write_text("claim_id,verdict\nx,y\n", encoding="utf-8")
-    (trees[1] / "figures/claims.svg").unlink()
-    png = trees[1] / "figures/claims.png"
+    (trees[1] / "figures/claims_changes.svg").unlink()
+    png = trees[1] / "figures/claims_changes.png"
     with Image.open(png) as image:
         rgb = image.convert("RGB")
     rgb.putpixel((3, 3), (0, 0, 0) if rgb.getpixel((3, 3)) != (0, 0, 0) else (255, 0, 0))
     rgb.save(png)
-    differing = ["figures/claims.svg", "figures/claims.csv", "figures/claims.png"]
+    differing = ["figures/claims_changes.svg", "figures/claims.csv", "figures/claims_changes.png"]
     kwargs = {"missing": ["figures/gone.csv"], "extra": ["figures/new.csv"]}
     first = write_verify_report(*trees, differing, tmp_path / "a", **kwargs).read_bytes()
     second = write_verify_report(*trees, differing, tmp_path / "b", **kwargs).read_bytes()

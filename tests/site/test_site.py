@@ -14,6 +14,7 @@ from analysis import paths
 from analysis.dataset.source import load_report
 from analysis.site import build_site
 from analysis.site.build import SiteBuildError
+from analysis.site.pages import fact_description
 from analysis.site.viewer import Mark, Piece, fact_flags, pieces
 
 
@@ -106,7 +107,7 @@ def test_discrepancies_flagged_where_they_occur(site_dir: Path) -> None:
     """Every fact of a cross-check that does not hold carries a visible flag in the viewer."""
     text = "".join(page for name, page in _pages(site_dir).items() if name.startswith("report/"))
     for check in _rows(paths.CROSS_CHECKS_CSV):
-        if check["outcome"] in {"holds", "informational"}:
+        if check["outcome"] in {"holds", "consistent", "agrees"}:
             continue
         assert f'href="../cross-checks.html#check-{check["check_id"]}"' in text, check["check_id"]
 
@@ -197,3 +198,35 @@ def test_flags_follow_the_reading_column_and_check_outcomes() -> None:
     assert [kind for kind, _ in flags["b"]] == ["check:k1:differs"]
     assert [kind for kind, _ in flags["c"]] == ["check:k1:differs"]
     assert fact_flags({"c": {"fact_id": "c"}}, []) == {}
+
+
+def test_tooltip_names_breakdown_and_both_bodies() -> None:
+    """The viewer's description of a figure gives its breakdown, the body counted and the source.
+
+    Para. 38: "According to statistics facilitated by the National Police Agency, ... are
+    girls (1,130, ...)"; para. 45: "As at July 2015, the Safer Internet Association had
+    received and monitored 24,003 cases" (no source cited).
+    """
+    rows = {row["fact_id"]: row for row in _rows(paths.STATISTICS_CSV)}
+    assert fact_description(rows["police_victims_girls_2014"]) == (
+        "police_victims_girls_2014: Child victims of sexual exploitation = 1,130 count; "
+        "breakdown: sex (girls); body counted: Police; source cited: National Police Agency")
+    assert fact_description(rows["sia_cases_received"]) == (
+        "sia_cases_received: Cases received and monitored = 24,003 count; breakdown: none (a "
+        "total or a single figure); body counted: Safer Internet Association; source cited: "
+        "not stated")
+    assert fact_description({"fact_id": "x", "indicator": "i", "value": "2", "unit": "count"}) == (
+        "x: i = 2 count")
+
+
+def test_viewer_tooltip_in_the_built_site(site_dir: Path) -> None:
+    """The built viewer's hidden description of a value carries subject_body and breakdown."""
+    text = "".join(page for name, page in _pages(site_dir).items() if name.startswith("report/"))
+    anchor = re.search(r'<a ([^>]*\bid="v-sia_share_obscene"[^>]*)>', text)
+    assert anchor, "no value anchor for sia_share_obscene"
+    described = re.search(r'aria-describedby="([^"]+)"', anchor.group(1))
+    assert described
+    tip = re.search(rf'<span [^>]*id="{described.group(1)}"[^>]*>([^<]+)', text)
+    assert tip
+    assert ("breakdown: content_type (obscene expressions); body counted: Safer Internet "
+            "Association; source cited: not stated") in html.unescape(tip.group(1))
