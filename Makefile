@@ -2,7 +2,8 @@
 #
 #   make figures   extract the data set and run every notebook (incremental)
 #   make test      the whole test suite, notebooks included (nbval)
-#   make verify    re-run everything in a scratch copy and compare every output
+#   make verify    re-run everything in a scratch copy, grade every output, give the verdict
+#                  (VERIFY_ARGS=--exact: the byte-identical contract of the original machine)
 #   make report    build the site (Sphinx + MyST-NB) into build/site/
 #   make paper     build the research note (site/note.md) as a PDF: build/paper/note.pdf
 #   make lab       JupyterLab, in its own environment (.venv-lab; as root too)
@@ -38,14 +39,20 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 # `jupyter lab` refuses to run as root unless told to.
 LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
-AXE := node_modules/axe-core/axe.min.js
+NPM_STAMP := node_modules/.installed
 
 # In parallel (pytest-xdist, one worker per core): --dist loadfile keeps each file, and so each
-# notebook's cells, on one worker; conftest.py puts the files with slow tests first and
-# --no-loadscope-reorder keeps that order (xdist would otherwise sort files by test count).
+# notebook's cells, on one worker, except the browser tests, which conftest.py spreads over
+# the workers test by test (one per page of the site); conftest.py puts the files with slow
+# tests first and --no-loadscope-reorder keeps that order (xdist would otherwise sort files by
+# test count).
 PYTEST_ARGS = tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	-n auto --dist loadfile --no-loadscope-reorder
 RUN_ARGS ?=
+# Options for `python -m analysis verify`: on the machine and environment that made the
+# outputs, `make verify VERIFY_ARGS=--exact` requires every output byte-identical; elsewhere
+# the graded verdict (replication.yaml) decides (README, "Reproduce and verify").
+VERIFY_ARGS ?=
 # Extra options for `jupyter lab` (tests/test_lab.py passes port, token and --no-browser).
 LAB_ARGS ?=
 
@@ -83,11 +90,11 @@ lock: | $(UV)
 figures: $(STAMP)
 	$(PY) -m analysis extract && $(PY) -m analysis run $(RUN_ARGS)
 
-test: $(STAMP) $(AXE)
+test: $(STAMP) $(NPM_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 verify: $(STAMP)
-	$(PY) -m analysis verify
+	$(PY) -m analysis verify $(VERIFY_ARGS)
 
 report: $(STAMP)
 	$(PY) -m analysis report
@@ -106,8 +113,9 @@ $(PAPER): $(STAMP)
 
 -include $(PAPER).d
 
-# axe-core (accessibility audit injected by the browser test), pinned in package-lock.json.
-$(AXE): package.json package-lock.json
+# axe-core and HTML_CodeSniffer (the accessibility engines the browser test injects into every
+# page), pinned in package-lock.json; npm ci empties node_modules first, stamp included.
+$(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 

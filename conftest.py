@@ -11,8 +11,10 @@ the same.
 Notebook items are marked ``slow`` here (they execute a kernel and cannot carry a marker),
 and the files with slow or browser tests are scheduled first so that, with
 ``--dist loadfile``, the long files start at once instead of being left for last. Under
-``--dist loadfile`` the files of a folder whose tests share a session fixture (the site,
-built once) go to one worker together, so the fixture is built once, not once per worker.
+``--dist loadfile`` each file is one unit of work, except the files of SPREAD_FILES: each of
+their tests is a unit of its own, so that they spread over the workers (the browser tests,
+one per page of the site; the site they share is built once per run, under a lock, by
+``tests/site/conftest.py``).
 """
 
 from __future__ import annotations
@@ -67,21 +69,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: str(item.path) not in long_files)  # stable: order kept within
 
 
-#: Folders whose test files share session fixtures (tests/site/: the built site).
-SHARED_FOLDERS: tuple[str, ...] = ("tests/site/",)
+#: Test files whose tests are each a unit of work of their own under ``--dist loadfile``.
+#: A worker takes the units in the order of the queue, so it runs its share of such a file
+#: in a row and sets up the file's module fixtures (the browser) once.
+SPREAD_FILES: tuple[str, ...] = ("tests/site/test_site_browser.py",)
 
 
-class FileOrFolderScheduling(LoadFileScheduling):
-    """``--dist loadfile``, except that a folder of SHARED_FOLDERS is one unit of work."""
+class FileOrTestScheduling(LoadFileScheduling):
+    """``--dist loadfile``, except that each test of SPREAD_FILES is one unit of work."""
 
     def _split_scope(self, nodeid: str) -> str:
         path = super()._split_scope(nodeid)
-        return next((folder for folder in SHARED_FOLDERS if path.startswith(folder)), path)
+        return nodeid if path in SPREAD_FILES else path
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
-    """Use :class:`FileOrFolderScheduling` for ``--dist loadfile``; other modes as they are."""
+    """Use :class:`FileOrTestScheduling` for ``--dist loadfile``; other modes as they are."""
     if config.getoption("dist") != "loadfile":
         return None
-    return FileOrFolderScheduling(config, log)
+    return FileOrTestScheduling(config, log)

@@ -5,16 +5,18 @@ Commands:
               (``analysis.dataset.build.build_all``).
     run       Execute notebooks with papermill (incremental, parallel, deterministic).
     list      Show the notebooks and their declared parameters.
-    verify    Re-run everything in a scratch copy and compare every output byte for byte.
+    verify    Re-run everything in a scratch copy, grade every output and give a verdict.
     report    Build the site (Sphinx + MyST-NB) in build/site (``analysis.site.main``).
     paper     Build the research note as a PDF in build/paper (``analysis.site.paper.main``).
 
-Exit status: 0 success; 1 a notebook failed, outputs could not be saved, outputs differ
-(``verify``) or the data is inconsistent (``extract``, the provenance check of ``run``); 2 a
-usage error refused before any kernel starts (unknown or mistyped parameter, unknown notebook,
-bad parameter file, ...); 3 no space left on a filesystem the command writes to (full or over
-quota); 130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP. Every expected failure prints one
-``error:`` line; ``--verbose`` adds the traceback.
+Exit status: 0 success (``verify``: reproduced, or reproduced within tolerance; with
+``--exact`` every output byte-identical); 1 a notebook failed, outputs could not be saved,
+outputs were not reproduced (``verify``: partially or not reproduced) or the data is
+inconsistent (``extract``, the provenance check of ``run``); 2 a usage error refused before
+any kernel starts (unknown or mistyped parameter, unknown notebook, bad parameter file, bad
+``replication.yaml``, ...); 3 no space left on a filesystem the command writes to (full or
+over quota); 130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP. Every expected failure prints
+one ``error:`` line; ``--verbose`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -150,15 +152,24 @@ def _add_verify_command(commands: _Commands) -> None:
     """Add ``verify``: re-run everything in a scratch copy and compare outputs."""
     verify = commands.add_parser(
         "verify",
-        help="re-run everything in a scratch copy and compare outputs",
+        help="re-run everything in a scratch copy and grade every output",
         description=(
             "Copy the project to a temporary folder, run extract and run --force there and "
-            "compare the SHA-256 of data/processed/*, notebooks/*.ipynb and figures/* with the "
-            "working tree (which is not modified)."
+            "grade each output (data/processed/*, data/datapackage.json, notebooks/*.ipynb, "
+            "figures/*) against the working tree (which is not modified): identical, "
+            "equivalent, within tolerance (replication.yaml) or differs. The last line is the "
+            "verdict: reproduced or reproduced within tolerance (exit 0), partially or not "
+            "reproduced (exit 1). build/verify/index.html and report.json hold the report."
         ),
     )
     verify.add_argument("-j", "--jobs", type=_positive, default=None)
     verify.add_argument("--keep", action="store_true", help="keep the scratch copy")
+    verify.add_argument(
+        "--exact",
+        action="store_true",
+        help="the byte-identical contract: exit 0 only if every output is identical "
+        "(on the machine and environment that made the outputs)",
+    )
 
 
 def _add_report_command(commands: _Commands) -> None:
@@ -242,23 +253,35 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: Differences named per output on the command line (the report lists them all).
+VERIFY_SHOWN = 5
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    """Reproduce every output in a scratch copy; exit 1 naming any file that differs."""
-    project = pipeline.Project.default()
-    result = pipeline.verify(project, jobs=args.jobs, log=_say, keep=args.keep)
-    for label, names in (("differs", result.differ), ("missing", result.missing)):
-        for name in names:
-            _say(f"{label}: {name}")
-    for name in result.extra:
-        _say(f"extra:   {name}")
-    if result.ok:
-        _say(f"verify: all {len(result.identical)} outputs reproduced byte for byte")
-        return EXIT_OK
-    bad = len(result.differ) + len(result.missing) + len(result.extra)
-    _say(f"verify: {bad} output(s) not reproduced ({len(result.identical)} identical)")
-    if result.report is not None:
-        _say(f"verify: what changed is shown in {result.report}")
-    return EXIT_FAILED
+    """Reproduce every output in a scratch copy; name what is not identical; give the verdict."""
+    result = pipeline.verify(
+        pipeline.Project.default(), jobs=args.jobs, log=_say, keep=args.keep, exact=args.exact
+    )
+    for comparison in result.comparisons:
+        if comparison.grade is pipeline.Grade.IDENTICAL:
+            continue
+        _say(f"{comparison.grade.value}: {comparison.rel}: {comparison.summary}")
+        if comparison.grade is pipeline.Grade.EQUIVALENT:
+            continue
+        for difference in comparison.differences[:VERIFY_SHOWN]:
+            _say(f"  {comparison.rel}: {difference.describe()}")
+        more = comparison.total_differences - min(VERIFY_SHOWN, len(comparison.differences))
+        if more > 0:
+            _say(f"  ... and {more} more (see the report)")
+    if result.report is not None and result.data is not None:
+        _say(f"verify: report in {project_rel(result.report)} and {project_rel(result.data)}")
+    _say(result.verdict_line())
+    return EXIT_OK if result.verdict().ok else EXIT_FAILED
+
+
+def project_rel(path: Path) -> str:
+    """A path relative to the project's root when it is inside it."""
+    return pipeline.Project.default().rel(path)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -21,6 +21,9 @@ suppress_warnings = ["mystnb.unknown_mime_type"]
 html_theme = "sphinx_book_theme"
 html_title = "Japan 2015 compendium"
 html_static_path = ["_static"]
+# Overrides of the theme's templates (accessibility repairs; see each file). The theme's search
+# form is included as ../components/search-field.html, so it lives in _templates/components/.
+templates_path = ["_templates/theme"]
 html_extra_path = ["_extra"]
 html_css_files = ["compendium.css"]
 html_js_files = ["table.js", "compendium.js"]

@@ -9,6 +9,7 @@ they never modify.
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,14 @@ import pytest
 
 from analysis import cli, paths, pipeline
 from analysis.dataset.source import ChecksumMismatchError
+from analysis.pipeline.environment import Environment
+from analysis.pipeline.replication import (
+    Comparison,
+    Difference,
+    Grade,
+    RecordedEnvironment,
+    load_replication_spec,
+)
 from analysis.pipeline.verify import ReproductionError
 from tests.throwaway import cli_env, run_cli
 
@@ -162,17 +171,64 @@ def test_extract_missing_is_a_clear_error(monkeypatch, capsys):
     assert "extraction stage is not available" in capsys.readouterr().err
 
 
-def test_verify_exit_status_lists_differences(monkeypatch, capsys):
-    """`verify` exits 0 when everything is reproduced and 1 listing the files that are not."""
-    result = pipeline.VerifyResult(["figures/a.png"], [], [], [])
+def _graded(*comparisons: Comparison) -> pipeline.VerifyResult:
+    """A verify result with these comparisons, made under 3.11.7 and re-run under 3.13.0."""
+    made = Environment("3.11.7", "CPython", "Linux x86_64 glibc 2.36", (("numpy", "2.4.6"),))
+    rerun = dataclasses.replace(made, python="3.13.0")
+    return pipeline.VerifyResult(
+        comparisons=comparisons,
+        claims=(),
+        recorded=(RecordedEnvironment(made, ("01-demo",)),),
+        current=rerun,
+        spec=load_replication_spec(paths.ROOT),
+    )
+
+
+def test_verify_exit_status_follows_the_verdict(monkeypatch, capsys):
+    """Exit 0 for reproduced (within tolerance), 1 otherwise; the verdict is the last line.
+
+    The verdict names the interpreter; --exact fails on any output that is not identical.
+    """
+    identical = Comparison("figures/a.png", "image", Grade.IDENTICAL, "same bytes")
+    equivalent = Comparison("notebooks/01-demo.ipynb", "notebook", Grade.EQUIVALENT,
+                            "equal once metadata.language_info is dropped")
+    close = Difference("row year=2014, column rate", "3.6729951158027414",
+                       "3.6729951158027415", Grade.WITHIN_TOLERANCE, "relative difference 2.7e-17")
+    within = Comparison("figures/b.csv", "table", Grade.WITHIN_TOLERANCE, "8 cells compared",
+                        cells=8, differences=(close,), total_differences=1)
+    changed = Difference("row year=2014, column victims", "746", "747", Grade.DIFFERS,
+                         "difference +1")
+    differs = Comparison("figures/c.csv", "table", Grade.DIFFERS, "8 cells compared", cells=8,
+                         differences=(changed,), total_differences=1)
+    cases = [
+        ((identical, equivalent), [], 0, "verdict: reproduced under CPython 3.13.0 "
+         "(outputs recorded under 3.11.7): 1 identical, 1 equivalent, 0 within tolerance, "
+         "0 differ"),
+        ((identical, within), [], 0, "verdict: reproduced within tolerance under CPython 3.13.0"),
+        ((identical, within, differs), [], 1, "verdict: partially reproduced under CPython "
+         "3.13.0 (outputs recorded under 3.11.7): reproduced: figures 1 of 1, tables 1 of 2; "),
+        ((identical, equivalent), ["--exact"], 1, "verdict (--exact): not reproduced byte for "
+         "byte under CPython 3.13.0 (outputs recorded under 3.11.7): 1 of 2 outputs"),
+        ((identical,), ["--exact"], 0, "verdict (--exact): reproduced byte for byte"),
+    ]
+    for comparisons, options, code, last in cases:
+        result = _graded(*comparisons)
+        monkeypatch.setattr(
+            pipeline, "verify", lambda *a, exact=False, result=result, **k: dataclasses.replace(
+                result, exact=exact)
+        )
+        assert cli.main(["verify", *options]) == code, (comparisons, options)
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[-1].startswith(last), lines[-1]
+    result = _graded(identical, within, differs)
     monkeypatch.setattr(pipeline, "verify", lambda *a, **k: result)
-    assert cli.main(["verify"]) == 0
-    assert "all 1 outputs reproduced" in capsys.readouterr().out
-    result = pipeline.VerifyResult([], ["figures/a.png"], ["figures/b.png"], ["figures/c.png"])
     assert cli.main(["verify"]) == 1
-    out = capsys.readouterr().out
-    assert "differs: figures/a.png" in out and "missing: figures/b.png" in out
-    assert "extra:   figures/c.png" in out
+    out = capsys.readouterr().out.splitlines()
+    assert "differs: figures/c.csv: 8 cells compared" in out
+    assert "  figures/c.csv: row year=2014, column victims: 746 → 747 (difference +1)" in out
+    assert "  figures/b.csv: row year=2014, column rate: 3.6729951158027414 → " \
+        "3.6729951158027415 (relative difference 2.7e-17)" in out
+    assert not any("figures/a.png" in line for line in out)  # identical: not listed
 
 
 def test_verify_rerun_failure_is_one_error_line_exit_1(monkeypatch, capsys):

@@ -87,12 +87,18 @@ def test_notebooks_are_slow_and_long_files_go_first() -> None:
     ]
 
 
-def test_a_shared_folder_is_one_unit_of_work() -> None:
-    """Under loadfile, tests/site/ files form one scope; other files stay one scope each."""
+def test_a_spread_file_is_one_unit_per_test() -> None:
+    """Under loadfile, each test of the browser file is a scope; other files one scope each."""
     conftest = _root_conftest()
-    scheduler = conftest.FileOrFolderScheduling.__new__(conftest.FileOrFolderScheduling)
+    scheduler = conftest.FileOrTestScheduling.__new__(conftest.FileOrTestScheduling)
     scopes = [scheduler._split_scope(nodeid) for nodeid in (
-        "tests/site/test_site.py::test_a", "tests/site/test_site_browser.py::test_b",
-        "tests/test_cli.py::test_c", "notebooks/01-dataset.ipynb::Cell 0")]
-    assert scopes == ["tests/site/", "tests/site/", "tests/test_cli.py",
-                      "notebooks/01-dataset.ipynb"]
+        "tests/site/test_site.py::test_a", "tests/site/test_site.py::test_b",
+        "tests/site/test_site_browser.py::test_c[index.html]",
+        "tests/site/test_site_browser.py::test_c[report/cover.html]",
+        "tests/test_cli.py::test_d", "notebooks/01-dataset.ipynb::Cell 0")]
+    assert scopes == [
+        "tests/site/test_site.py", "tests/site/test_site.py",
+        "tests/site/test_site_browser.py::test_c[index.html]",
+        "tests/site/test_site_browser.py::test_c[report/cover.html]",
+        "tests/test_cli.py", "notebooks/01-dataset.ipynb",
+    ]

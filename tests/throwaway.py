@@ -4,9 +4,10 @@ A throwaway project is laid out like the real one and holds everything its comma
 a copy of ``analysis/`` (so that ``python -m analysis`` run there, with the copy first on
 ``PYTHONPATH``, acts on the copy: ``analysis.paths.ROOT`` is the copy's root), the raw report,
 ``data/claims.yaml``, the processed statistics table (which ``run`` checks against the raw
-report before any kernel starts), a small processed table of its own, a lock file and its
-notebooks. Its extraction stage is a stand-in that copies the processed tables from the
-project's ``fixtures/`` folder, so that ``verify`` can rebuild ``data/processed/`` in seconds.
+report before any kernel starts), a small processed table of its own, a lock file, the
+replication tolerances (``replication.yaml``, which ``verify`` reads) and its notebooks. Its
+extraction stage is a stand-in that copies the processed tables from the project's
+``fixtures/`` folder, so that ``verify`` can rebuild ``data/processed/`` in seconds.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def build_project(root: Path, notebooks: Mapping[str, Sequence[Cell]]) -> Projec
     (fixtures / "table.csv").write_text(TABLE, encoding="utf-8")
     shutil.copytree(fixtures, root / "data" / "processed")
     (root / "requirements.lock").write_text("nbformat\n", encoding="utf-8")
+    shutil.copy(REPOSITORY / "replication.yaml", root / "replication.yaml")
     (root / "notebooks").mkdir()
     for stem, cells in notebooks.items():
         write_notebook(root / "notebooks" / f"{stem}.ipynb", cells)

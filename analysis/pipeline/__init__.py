@@ -15,7 +15,10 @@ manifest entries), :mod:`.plan`, :mod:`.jobs` (what a worker gets and returns),
 :mod:`.supervisor` (process supervision), :mod:`.launcher` (imports once, forks the workers),
 :mod:`.worker` and :mod:`.kernels` (the worker side),
 :mod:`.commit` (outputs moved into place as a group), :mod:`.signals`, :mod:`.runner`,
-:mod:`.sweep` (one notebook over a grid of parameters), :mod:`.verify`.
+:mod:`.sweep` (one notebook over a grid of parameters), :mod:`.environment` (the
+environment a run is recorded in), :mod:`.verify` (re-run and grade every output:
+:mod:`.replication` the grades, tolerances and verdict, :mod:`.compare` the comparing,
+:mod:`.verify_report` the report).
 
 * Default parameters update the canonical executed notebook in place and its figure files in
   ``figures/``; any non-default parameter sends the executed notebook and its outputs to
@@ -29,7 +32,8 @@ manifest entries), :mod:`.plan`, :mod:`.jobs` (what a worker gets and returns),
 * Executed notebooks are normalised (papermill's timestamps and nbclient's timings removed,
   streams coalesced, cell ids made deterministic) so that re-running gives the same bytes.
 * ``figures/MANIFEST.json`` records, per notebook, the SHA-256 digests of its inputs and of its
-  outputs; a notebook whose inputs and outputs are unchanged is skipped.
+  outputs and the environment it ran in; a notebook whose inputs and outputs are unchanged is
+  skipped (a changed environment alone does not re-run it; ``run`` says so).
 
 This module imports only the standard library at import time; papermill, nbformat and YAML
 are imported when a notebook actually has to be inspected or executed, so a run in which
@@ -59,12 +63,15 @@ from analysis.pipeline.project import (
     discover_notebooks,
     resolve_notebooks,
 )
+from analysis.pipeline.replication import Grade, Label, Verdict, VerifyResult
 from analysis.pipeline.runner import RunSummary, run_notebooks
 from analysis.pipeline.sweep import Sweep, parse_sweep, run_sweep
-from analysis.pipeline.verify import VerifyResult, copy_project, verify
+from analysis.pipeline.verify import copy_project, verify
 
 __all__ = [
     "NOTEBOOK_GLOB",
+    "Grade",
+    "Label",
     "NoSpaceError",
     "NotebookOutcome",
     "Parameter",
@@ -76,6 +83,7 @@ __all__ = [
     "SaveError",
     "Sweep",
     "Task",
+    "Verdict",
     "VerifyResult",
     "copy_project",
     "declared_parameters",

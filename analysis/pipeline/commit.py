@@ -12,7 +12,7 @@ Stop signals are held while this happens (:meth:`SignalGuard.hold`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from analysis.io import atomic_write_many, is_no_space, replace_all
@@ -144,12 +144,10 @@ class Committer:
             if stem != task.stem:
                 kept = {k: v for k, v in entry.outputs.items() if k not in outputs}
                 described = {k: v for k, v in entry.declared.items() if k not in records}
-                entries[stem] = ManifestEntry(
-                    entry.notebook, entry.parameters, entry.inputs, kept, described
-                )
+                entries[stem] = replace(entry, outputs=kept, declared=described)
         entries[task.stem] = ManifestEntry(
             self.project.rel(task.notebook), dict(task.parameters), dict(task.inputs), outputs,
-            records,
+            records, task.environment,
         )
         return Manifest(manifest.path, dict(sorted(entries.items())))
 

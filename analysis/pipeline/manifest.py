@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.io import atomic_write, sha256_file
+from analysis.pipeline.environment import Environment
 from analysis.pipeline.imports import notebook_code
 from analysis.pipeline.parameters import json_digest
 from analysis.pipeline.project import (
@@ -153,6 +154,9 @@ class ManifestEntry:
         outputs: Digests of the files it wrote (and of the executed notebook), by path
             relative to the root.
         declared: What each of its outputs is, by name (:class:`OutputRecord`).
+        environment: The interpreter, platform and package versions the run was made in
+            (recorded, not an input: see :mod:`analysis.pipeline.environment`); ``None`` in
+            an entry written before environments were recorded.
     """
 
     notebook: str
@@ -160,11 +164,14 @@ class ManifestEntry:
     inputs: dict[str, str | None]
     outputs: dict[str, str]
     declared: dict[str, OutputRecord] = field(default_factory=dict)
+    environment: Environment | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The entry as written in ``MANIFEST.json``."""
-        data = asdict(self)
+        """The entry as written in ``MANIFEST.json`` (``environment`` only when recorded)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "environment"}
         data["declared"] = {name: record.to_json() for name, record in self.declared.items()}
+        if self.environment is not None:
+            data["environment"] = self.environment.to_json()
         return data
 
     def records(self, kind: str | None = None) -> list[OutputRecord]:
@@ -174,7 +181,8 @@ class ManifestEntry:
     @classmethod
     def from_json(cls, data: Any) -> ManifestEntry | None:
         """Read an entry; ``None`` when ``data`` does not have an entry's shape."""
-        if not isinstance(data, dict) or set(data) != {f.name for f in fields(cls)}:
+        names = {f.name for f in fields(cls)}
+        if not isinstance(data, dict) or not names - {"environment"} <= set(data) <= names:
             return None
         if not (
             isinstance(data["notebook"], str)
@@ -186,7 +194,12 @@ class ManifestEntry:
         declared = {name: OutputRecord.from_json(raw) for name, raw in data["declared"].items()}
         if any(record is None for record in declared.values()):
             return None
-        return cls(**{**data, "declared": declared})
+        environment = None
+        if "environment" in data:
+            environment = Environment.from_json(data["environment"])
+            if environment is None:
+                return None
+        return cls(**{**data, "declared": declared, "environment": environment})
 
 
 @dataclass
@@ -248,7 +261,8 @@ def load_manifest(path: Path) -> Manifest:
         if entry is None:
             raise PipelineError(
                 f"{path}: entry {stem!r} is not a manifest entry (expected the keys notebook, "
-                "parameters, inputs, outputs and declared); delete the file to rebuild it"
+                "parameters, inputs, outputs, declared and environment); delete the file to "
+                "rebuild it"
             )
         entries[stem] = entry
     return Manifest(path, entries)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.io import sha256_file
+from analysis.pipeline.environment import Environment, current_environment, environment_changes
 from analysis.pipeline.manifest import (
     CODE_GROUP,
     Manifest,
@@ -40,6 +41,7 @@ class Task:
         inputs: Digests of its inputs, by group.
         reason: Why it runs, or ``None`` when it is skipped.
         skip_reason: Why it is skipped.
+        environment: The environment it runs in (recorded in its manifest entry).
     """
 
     notebook: Path
@@ -50,6 +52,7 @@ class Task:
     inputs: dict[str, str | None]
     reason: str | None = None
     skip_reason: str = ""
+    environment: Environment | None = None
 
     @property
     def stem(self) -> str:
@@ -103,6 +106,20 @@ def why_run(project: Project, entry: ManifestEntry | None, inputs: Mapping[str, 
     return ""
 
 
+def environment_note(entry: ManifestEntry | None, current: Environment) -> str:
+    """How the environment differs from the one ``entry`` was made in ("" when it does not).
+
+    An environment change alone never makes a notebook stale (it is recorded, not an input):
+    ``verify`` grades whether it changes the outputs, ``run --force`` re-runs.
+    """
+    if entry is None:
+        return ""
+    if entry.environment is None:
+        return "the environment of its recorded run is unknown"
+    changes = environment_changes(entry.environment, current)
+    return f"environment changed: {', '.join(changes)}" if changes else ""
+
+
 def plan(
     project: Project,
     notebooks: Sequence[Path],
@@ -129,6 +146,7 @@ def plan(
     """
     requested = dict(parameters or {})
     shared = shared_input_digests(project)
+    environment = current_environment()
     manifests: dict[Path, Manifest] = {}
     tasks = []
     declared = {nb: declared_parameters(nb) for nb in notebooks} if requested else {}
@@ -160,15 +178,22 @@ def plan(
             CODE_GROUP: code_digest(project, notebook),
             **shared,
         }
-        task = Task(notebook, effective, dest, notebook_out, manifest_path, inputs)
+        task = Task(
+            notebook, effective, dest, notebook_out, manifest_path, inputs,
+            environment=environment,
+        )
         if manifest_path not in manifests:
             manifests[manifest_path] = load_manifest(manifest_path)
         entry = manifests[manifest_path].notebooks.get(notebook.stem)
         reason = why_run(project, entry, inputs)
-        if force:
-            task.reason = reason or "--force"
-        elif reason:
-            task.reason = reason
+        note = environment_note(entry, environment)
+        if force or reason:
+            task.reason = "; ".join(filter(None, [reason or "--force", note]))
+        elif note:
+            task.skip_reason = (
+                f"inputs unchanged ({note}; the environment is recorded, not an input: "
+                "`verify` grades what it changes, `run --force` re-runs)"
+            )
         else:
             task.skip_reason = "inputs unchanged"
         tasks.append(task)

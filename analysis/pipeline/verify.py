@@ -1,4 +1,11 @@
-"""Verification: re-run everything in a scratch copy and compare every output."""
+"""Verification: re-run everything in a scratch copy and grade every output.
+
+Each output is graded identical, equivalent, within tolerance or differs
+(:mod:`analysis.pipeline.compare`, with the tolerances of ``replication.yaml``), and the re-run
+gets one verdict (:mod:`analysis.pipeline.replication`): reproduced, reproduced within
+tolerance, partially reproduced or not reproduced. ``exact`` keeps the byte-identical
+contract. The environment of the re-run is compared with the one the manifest records.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import paths
-from analysis.io import sha256_file
+from analysis.pipeline.environment import current_environment
+from analysis.pipeline.manifest import load_manifest
 from analysis.pipeline.project import COPY_IGNORE, Log, PipelineError, Project
+from analysis.pipeline.replication import (
+    VerifyResult,
+    environment_lines,
+    load_replication_spec,
+    recorded_environments,
+)
 
 #: Outputs compared by :func:`verify`: (folder or file, glob, recursive).
 VERIFY_OUTPUTS: tuple[tuple[str, str, bool], ...] = (
@@ -30,33 +43,9 @@ class ReproductionError(PipelineError):
     exit_code = 1
 
 
-@dataclass
-class VerifyResult:
-    """The result of :func:`verify`.
-
-    Attributes:
-        identical: Outputs reproduced byte for byte.
-        differ: Outputs whose reproduction has other bytes.
-        missing: Files in the working tree that the re-run did not produce.
-        extra: Files the re-run produced that the working tree lacks.
-        report: The page showing how each output changed (``build/verify/index.html``),
-            written only when something was not reproduced.
-    """
-
-    identical: list[str]
-    differ: list[str]
-    missing: list[str]
-    extra: list[str]
-    report: Path | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether everything was reproduced exactly."""
-        return not (self.differ or self.missing or self.extra)
-
-
-def _output_digests(root: Path) -> dict[str, str]:
-    found: dict[str, str] = {}
+def _output_paths(root: Path) -> list[str]:
+    """The outputs under ``root`` (:data:`VERIFY_OUTPUTS`), relative to it."""
+    found: list[str] = []
     for folder, pattern, recursive in VERIFY_OUTPUTS:
         base = root / folder
         if not base.is_dir():
@@ -66,7 +55,7 @@ def _output_digests(root: Path) -> dict[str, str]:
             if path.is_file() and not any(
                 part in ("__pycache__", ".ipynb_checkpoints") for part in rel.parts
             ):
-                found[rel.as_posix()] = sha256_file(path)
+                found.append(rel.as_posix())
     return found
 
 
@@ -108,85 +97,96 @@ def copy_project(source: Path, target: Path) -> None:
         shutil.copy2(origin, destination, follow_symlinks=False)
 
 
-def _report_differences(project: Project, copy: Path, result: VerifyResult) -> Path | None:
-    """Write the page showing what changed (or remove a stale one); return its path."""
-    out_dir = project.root / "build" / "verify"
-    if result.ok:
-        (out_dir / "index.html").unlink(missing_ok=True)
-        return None
-    # Imported here, not at the top: matplotlib and nbdime cost seconds at start-up, and
-    # every `run` imports this package; only a failed verify needs them.
-    from analysis.pipeline.verify_report import write_verify_report
-
-    return write_verify_report(
-        project.root, copy, result.differ, out_dir, missing=result.missing, extra=result.extra
-    )
-
-
 def verify(
     project: Project,
     *,
     jobs: int | None = None,
     log: Log = print,
     keep: bool = False,
+    exact: bool = False,
 ) -> VerifyResult:
-    """Re-run extraction and every notebook in a scratch copy and compare all outputs.
+    """Re-run extraction and every notebook in a scratch copy and grade every output.
 
     The project is copied to a temporary folder, its outputs (``data/processed/``,
     ``figures/``) are deleted there, then ``python -m analysis extract`` and
     ``python -m analysis run --force`` run in the copy (with the copy first on
-    ``PYTHONPATH``, so that its ``analysis`` package and paths are used). The SHA-256 of every
-    output (``data/processed/*``, ``data/datapackage.json``, ``notebooks/*.ipynb``,
-    ``figures/*``) is compared with the working tree, which is never modified.
+    ``PYTHONPATH``, so that its ``analysis`` package and paths are used). Every output
+    (``data/processed/*``, ``data/datapackage.json``, ``notebooks/*.ipynb``, ``figures/*``)
+    is then graded against the working tree, which is never modified, with the tolerances of
+    ``replication.yaml`` (:mod:`analysis.pipeline.compare`), and
+    ``build/verify/index.html`` and ``build/verify/report.json`` are written. The first lines
+    logged say how this environment differs from the recorded one.
 
     Args:
         project: The project to verify.
         jobs: Parallel notebooks in the re-run.
         log: Receives progress lines.
         keep: Keep the scratch copy (its path is logged).
+        exact: Apply the byte-identical contract (``verify --exact``) to the verdict.
 
     Returns:
-        Which outputs are identical, differ, are missing or are extra.
+        Every output's grade, the claims, the environments and the reports written.
 
     Raises:
+        PipelineError: ``replication.yaml`` is missing or malformed (before anything runs).
         ReproductionError: The extraction or the notebook run failed in the copy.
     """
+    spec = load_replication_spec(project.root)
+    recorded = recorded_environments(load_manifest(project.manifest))
+    for line in environment_lines(recorded, current_environment()):
+        log(f"verify: {line}")
     scratch = Path(tempfile.mkdtemp(prefix="compendium-verify-"))
     copy = scratch / project.root.name
     try:
         copy_project(project.root, copy)
-        for folder in ("data/processed", "figures"):
-            shutil.rmtree(copy / folder, ignore_errors=True)
-            (copy / folder).mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(copy)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+        _rerun(copy, jobs, log, keep)
+        # Imported here, not at the top: numpy, PIL, matplotlib and nbdime cost seconds at
+        # start-up, and every `run` imports this package; only verify needs them.
+        from analysis.pipeline.compare import compare_claims, compare_output
+        from analysis.pipeline.verify_report import write_verify_report
+
+        names = sorted(set(_output_paths(project.root)) | set(_output_paths(copy)))
+        rerun_manifest = load_manifest(copy / project.manifest.relative_to(project.root))
+        current = next(
+            (e.environment for e in rerun_manifest.notebooks.values() if e.environment),
+            current_environment(),
         )
-        env.pop(paths.OUTPUT_DIR_ENV, None)
-        commands = [["extract"], ["run", "--force"] + (["--jobs", str(jobs)] if jobs else [])]
-        for command in commands:
-            log(f"verify: python -m analysis {' '.join(command)} (in a scratch copy)")
-            completed = subprocess.run(
-                [sys.executable, "-m", "analysis", *command], cwd=copy, env=env
-            )
-            if completed.returncode != 0:
-                raise ReproductionError(
-                    f"verify: `python -m analysis {' '.join(command)}` failed in the scratch "
-                    f"copy (exit {completed.returncode})"
-                    + ("" if keep else "; use --keep to inspect the copy")
-                )
-        expected = _output_digests(project.root)
-        produced = _output_digests(copy)
         result = VerifyResult(
-            identical=sorted(k for k in expected if produced.get(k) == expected[k]),
-            differ=sorted(k for k in expected if k in produced and produced[k] != expected[k]),
-            missing=sorted(set(expected) - set(produced)),
-            extra=sorted(set(produced) - set(expected)),
+            comparisons=tuple(compare_output(rel, project.root, copy, spec) for rel in names),
+            claims=compare_claims(project.root, copy, spec),
+            recorded=recorded,
+            current=current,
+            spec=spec,
+            exact=exact,
         )
-        result.report = _report_differences(project, copy, result)
+        result.report, result.data = write_verify_report(
+            result, project.root, copy, project.root / "build" / "verify"
+        )
         return result
     finally:
         if keep:
             log(f"verify: scratch copy kept in {copy}")
         else:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _rerun(copy: Path, jobs: int | None, log: Log, keep: bool) -> None:
+    """Delete the copy's outputs, then run ``extract`` and ``run --force`` in it."""
+    for folder in ("data/processed", "figures"):
+        shutil.rmtree(copy / folder, ignore_errors=True)
+        (copy / folder).mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(copy)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+    )
+    env.pop(paths.OUTPUT_DIR_ENV, None)
+    commands = [["extract"], ["run", "--force"] + (["--jobs", str(jobs)] if jobs else [])]
+    for command in commands:
+        log(f"verify: python -m analysis {' '.join(command)} (in a scratch copy)")
+        completed = subprocess.run([sys.executable, "-m", "analysis", *command], cwd=copy, env=env)
+        if completed.returncode != 0:
+            raise ReproductionError(
+                f"verify: not reproduced: `python -m analysis {' '.join(command)}` failed in "
+                f"the scratch copy (exit {completed.returncode})"
+                + ("" if keep else "; use --keep to inspect the copy")
+            )

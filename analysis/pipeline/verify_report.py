@@ -1,253 +1,343 @@
-"""Show how a re-run's outputs differ from the committed ones, as one HTML page.
+"""The replication report of ``verify``: one HTML page and the same as JSON.
 
-:func:`write_verify_report` takes the committed tree, the re-run tree and the outputs whose
-bytes differ, and writes ``build/verify/index.html``: a self-contained page (images inlined,
-every text escaped, no date, no absolute path) that is byte-identical for the same inputs.
-What each kind of output shows is declared once in :data:`KINDS`:
+:func:`write_verify_report` writes ``build/verify/report.json`` (:meth:`VerifyResult.to_json`:
+the verdict, the counts per class, the shares of figures, tables and claims reproduced, the
+environments, the declared tolerances, every output with its class and every claim's verdicts
+committed and re-run) and ``build/verify/index.html``, a page a reviewer can file: the verdict
+first, then the environment, how outputs are graded, every output with its class (and the cells
+compared, for a table), the claims, and for each output that is not identical what was found.
+The page is self-contained (images inlined, no script, no external style, font or request),
+printable, with a language, a title, captioned tables whose headers have a scope, and alt text
+on every image; every text is escaped; no date and no absolute path, so the same inputs give
+the same bytes.
 
-- a PNG figure: the committed, the new and the difference image side by side
-  (:func:`matplotlib.testing.compare.save_diff_image`), the number of changed pixels and the
-  RMS difference; a file that no longer decodes is shown by its first differing byte;
+What an output that is not identical shows besides its differences (by row key and column
+with both values for a table, by JSON path for a notebook or a record, by pixel box for a
+PNG), by kind:
+
+- a PNG figure: the committed, the re-run and the difference images side by side
+  (:func:`matplotlib.testing.compare.save_diff_image`);
 - an SVG figure: both drawings and the text diff (:mod:`difflib`);
-- a CSV table: the changed cells by row key and column, committed vs new, plus added and
-  removed rows and columns (the key is the table's ``primaryKey`` in ``data/datapackage.json``,
-  else its first column, else the row number);
 - a notebook: the cell-level diff of sources, outputs and metadata (:mod:`nbdime`);
-- ``figures/MANIFEST.json``: which input digests, output digests and parameters changed;
-- anything else: a text diff, or for binary files sizes, digests and the first differing byte.
+- a file that is not text: sizes, digests and the bytes around the first difference.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import difflib
-import fnmatch
 import hashlib
 import html
 import io
 import json
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import matplotlib.testing.compare as mpl_compare
 import nbformat
-import numpy as np
 from nbdime import diff_notebooks
 from nbdime.prettyprint import PrettyPrintConfig, pretty_print_diff
-from PIL import Image
 
-from analysis import paths
 from analysis.io import atomic_write
-
-#: Kind of each output, by the first matching pattern on its path relative to the root.
-KINDS: tuple[tuple[str, str], ...] = (
-    ("figures/MANIFEST.json", "manifest"),
-    ("*.ipynb", "notebook"),
-    ("*.csv", "table"),
-    ("*.png", "image"),
-    ("*.svg", "svg"),
-    ("*.json", "text"),
-    ("*.txt", "text"),
-    ("*.md", "text"),
-    ("*.html", "text"),
-    ("*.yaml", "text"),
+from analysis.pipeline.environment import Environment, environment_changes
+from analysis.pipeline.replication import (
+    GRADE_MEANINGS,
+    LABEL_MEANINGS,
+    Comparison,
+    Grade,
+    VerifyResult,
 )
-#: The data package (table schemas, primary keys), relative to a tree's root.
-_DATAPACKAGE: Path = paths.DATAPACKAGE.relative_to(paths.ROOT)
+
 #: Longest text diff shown per file (lines); the rest is counted, not shown.
 MAX_DIFF_LINES = 400
-#: Longest list of changed cells or rows shown per table.
-MAX_TABLE_ROWS = 200
 
 STYLE = """
-body{font-family:system-ui,sans-serif;margin:2em;max-width:110em;color:#222}
-h2{font-size:1.1em;font-family:monospace;border-top:1px solid #ccc;padding-top:1em}
-.summary{font-weight:bold}.side{display:flex;gap:1em;flex-wrap:wrap}
-figure{margin:0;max-width:32%}figure img{max-width:100%;border:1px solid #ccc}
-pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:.85em}
-table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:.2em .5em}
-.old{background:#fdd}.new{background:#dfd}
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:110em;padding:0 1em;color:#1a1a1a;
+background:#fff;line-height:1.45}
+h1{font-size:1.6em}h2{font-size:1.3em;border-top:1px solid #bbb;padding-top:.8em}
+h3{font-size:1.05em;font-family:monospace}
+.verdict{font-size:1.2em;border:2px solid #1a1a1a;padding:.6em .9em}
+.side{display:flex;gap:1em;flex-wrap:wrap}figure{margin:0;max-width:32%}
+figure img{max-width:100%;border:1px solid #bbb}
+pre{background:#f3f3f3;padding:.6em;overflow-x:auto;font-size:.85em;white-space:pre-wrap}
+table{border-collapse:collapse;font-size:.9em;margin:.6em 0}
+caption{text-align:left;font-weight:bold}
+td,th{border:1px solid #999;padding:.2em .5em;text-align:left;vertical-align:top}
+thead th{background:#eee}.differs{font-weight:bold}
+a{color:#0b4f9c}code{overflow-wrap:anywhere}
+@media print{body{margin:0;max-width:none}a{color:inherit;text-decoration:none}
+section,table,figure{break-inside:avoid}pre{white-space:pre-wrap}}
 """
 
 
 @dataclass(frozen=True)
-class Pair:
-    """One differing output: its path relative to the roots and its two versions.
+class _Files:
+    """One output that is not identical: its path and its two versions."""
 
-    Attributes:
-        rel: Path relative to both roots (POSIX form), e.g. ``figures/claims.csv``.
-        committed: The committed file.
-        new: The re-run's file.
-        committed_root: The committed tree (for ``data/datapackage.json``).
-    """
-
-    rel: str
+    comparison: Comparison
     committed: Path
-    new: Path
-    committed_root: Path
-
-
-@dataclass(frozen=True)
-class Change:
-    """A differing output, rendered.
-
-    Attributes:
-        rel: Its relative path.
-        kind: Its kind (see :data:`KINDS`).
-        summary: One line saying what changed.
-        body: An HTML fragment showing the change (all text escaped).
-    """
-
-    rel: str
-    kind: str
-    summary: str
-    body: str
+    rerun: Path
 
 
 def write_verify_report(
-    committed_root: Path,
-    rerun_root: Path,
-    differing: Sequence[str],
-    out_dir: Path,
-    *,
-    missing: Sequence[str] = (),
-    extra: Sequence[str] = (),
-) -> Path:
-    """Write ``out_dir/index.html`` showing how each differing output changed.
+    result: VerifyResult, committed_root: Path, rerun_root: Path, out_dir: Path
+) -> tuple[Path, Path]:
+    """Write ``out_dir/index.html`` and ``out_dir/report.json`` for a graded re-run.
 
     Args:
+        result: The graded re-run.
         committed_root: The committed tree (the project's working tree).
         rerun_root: The tree the re-run wrote (verify's scratch copy).
-        differing: Paths, relative to both roots, whose bytes differ.
-        out_dir: Folder for the page (``build/verify``); created if needed.
-        missing: Outputs the re-run did not produce (listed only).
-        extra: Outputs only the re-run produced (listed only).
+        out_dir: Folder for the two files (``build/verify``); created if needed.
 
     Returns:
-        The path of the page written.
+        The page and the JSON file written.
     """
-    pairs = [
-        Pair(rel, committed_root / rel, rerun_root / rel, committed_root)
-        for rel in sorted(differing)
+    data = result.to_json()
+    page = render_page(result, committed_root, rerun_root)
+    html_path, json_path = Path(out_dir) / "index.html", Path(out_dir) / "report.json"
+    atomic_write(json_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    atomic_write(html_path, page)
+    return html_path, json_path
+
+
+def render_page(result: VerifyResult, committed_root: Path, rerun_root: Path) -> str:
+    """Return the whole page: verdict, environment, grading, outputs, claims, differences."""
+    verdict = result.verdict()
+    title = f"Replication report: {verdict.label.value}"
+    anchors = {
+        c.rel: f"output-{n}"
+        for n, c in enumerate((c for c in result.comparisons if c.grade is not Grade.IDENTICAL),
+                              start=1)
+    }
+    details = "".join(
+        _detail(_Files(c, committed_root / c.rel, rerun_root / c.rel), anchors[c.rel])
+        for c in result.comparisons
+        if c.rel in anchors
+    )
+    body = (
+        f"<header><h1>{_e(title)}</h1>"
+        f'<p class="verdict"><strong>{_e(verdict.label.value)}</strong>: '
+        f"{_e(LABEL_MEANINGS[verdict.label])}.<br>{_e(result.verdict_line())}</p></header>"
+        f"<main>{_verdict_section(result)}{_environment_section(result)}"
+        f"{_grading_section(result)}{_outputs_section(result, anchors)}"
+        f"{_claims_section(result)}"
+        + (_section("details", "Outputs that are not identical", details) if details else "")
+        + "</main>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>{body}</body></html>\n"
+    )
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _table(caption: str, head: Sequence[str], rows: Sequence[Sequence[str]],
+           row_headers: bool = True) -> str:
+    """A captioned table; cells are HTML already; the first cell of a row is its header."""
+    header = "".join(f'<th scope="col">{_e(h)}</th>' for h in head)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<th scope="row">{cell}</th>' if i == 0 and row_headers else f"<td>{cell}</td>"
+            for i, cell in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return (f"<table><caption>{_e(caption)}</caption><thead><tr>{header}</tr></thead>"
+            f"<tbody>{body}</tbody></table>")
+
+
+def _section(name: str, title: str, content: str) -> str:
+    return (f'<section aria-labelledby="h-{name}"><h2 id="h-{name}">{_e(title)}</h2>'
+            f"{content}</section>")
+
+
+def _verdict_section(result: VerifyResult) -> str:
+    verdict = result.verdict()
+    classes = _table(
+        "Outputs by class",
+        ["class", "outputs", "meaning"],
+        [[_e(g.value), str(n), _e(GRADE_MEANINGS[g])] for g, n in verdict.counts],
+    )
+    shares = _table(
+        "Results reproduced (graded better than differs)",
+        ["results", "reproduced", "of"],
+        [[_e(s.group), str(s.reproduced), str(s.total)] for s in verdict.shares],
+    )
+    contract = (
+        "<p>The byte-identical contract applies (<code>verify --exact</code>): only "
+        "identical outputs count as reproduced.</p>" if verdict.exact else ""
+    )
+    return _section("verdict", "Verdict", f"{contract}{classes}{shares}")
+
+
+def _environment_section(result: VerifyResult) -> str:
+    lines = "".join(f"<li>{_e(line)}</li>" for line in result.environment_lines())
+    columns: list[tuple[str, Environment | None]] = [
+        (f"recorded ({', '.join(g.notebooks)})", g.environment) for g in result.recorded
+    ] + [("this re-run", result.current)]
+    names = sorted({n for _, env in columns if env for n, _ in env.packages})
+    rows = [
+        ["interpreter"] + [_e(f"{env.implementation} {env.python}") if env else "(not recorded)"
+                           for _, env in columns],
+        ["platform"] + [_e(env.platform) if env else "(not recorded)" for _, env in columns],
+    ] + [
+        [_e(name)] + [_e(dict(env.packages).get(name, "")) if env else "" for _, env in columns]
+        for name in names
     ]
-    changes = [describe(pair) for pair in pairs]
-    page = render_page(changes, sorted(missing), sorted(extra))
-    target = Path(out_dir) / "index.html"
-    atomic_write(target, page)
-    return target
+    changed = [
+        f"<li>{_e(change)}</li>"
+        for g in result.recorded
+        if g.environment
+        for change in environment_changes(g.environment, result.current)
+    ]
+    table = _table(
+        "Recorded and re-run environments", ["component", *(c for c, _ in columns)], rows
+    )
+    summary = f"<ul>{lines}</ul>"
+    if changed:
+        summary += f"<p>Differences:</p><ul>{''.join(changed)}</ul>"
+    return _section("environment", "Environment", summary + table)
 
 
-def kind_of(rel: str) -> str:
-    """Return the kind of an output path, from :data:`KINDS` (``binary`` when none match)."""
-    for pattern, kind in KINDS:
-        if fnmatch.fnmatch(rel, pattern):
-            return kind
-    return "binary"
+def _grading_section(result: VerifyResult) -> str:
+    spec = result.spec
+    meanings = "".join(
+        f"<dt>{_e(g.value)}</dt><dd>{_e(GRADE_MEANINGS[g])}</dd>" for g in Grade
+    )
+    dropped = "".join(
+        f"<li><code>{_e(pattern)}</code>: {', '.join(f'<code>{_e(f)}</code>' for f in fields)}"
+        "</li>"
+        for pattern, fields in spec.not_results
+    )
+    svg = ", ".join(f"<code>&lt;{_e(name)}&gt;</code>" for name in spec.svg_elements)
+    content = (
+        f"<dl>{meanings}</dl><p>Declared once, in <code>{_e(spec.source)}</code>:</p><ul>"
+        f"<li>decimal numbers: within tolerance when |re-run − committed| ≤ atol + rtol × "
+        f"|committed|, rtol = {spec.rtol:g}, atol = {spec.atol:g}; whole numbers (counts, "
+        "years, ids) and text: exactly</li>"
+        f"<li>PNG images of the same size: within tolerance when the RMS difference of the "
+        f"decoded pixels (0–255 per channel) is at most {spec.image_rms:g}</li>"
+        f"<li>dropped before comparing, as they carry no results: <ul>{dropped}"
+        f"<li>SVG elements: {svg}</li></ul></li></ul>"
+    )
+    return _section("grading", "How outputs are graded", content)
 
 
-def describe(pair: Pair) -> Change:
-    """Render one differing output according to its kind."""
-    kind = kind_of(pair.rel)
-    for side, path in (("committed", pair.committed), ("re-run", pair.new)):
-        if not path.is_file():
-            return Change(pair.rel, kind, f"absent from the {side} tree", "")
-    summary, body = RENDERERS[kind](pair)
-    return Change(pair.rel, kind, summary, body)
+def _outputs_section(result: VerifyResult, anchors: Mapping[str, str]) -> str:
+    rows = []
+    for c in result.comparisons:
+        name = f"<code>{_e(c.rel)}</code>"
+        if c.rel in anchors:
+            name = f'<a href="#{anchors[c.rel]}">{name}</a>'
+        grade = f'<span class="differs">{_e(c.grade.value)}</span>' if c.grade is Grade.DIFFERS \
+            else _e(c.grade.value)
+        rows.append([name, _e(c.kind), grade, "" if c.cells is None else str(c.cells),
+                     _e(c.summary)])
+    table = _table("Every output, committed against re-run",
+                   ["output", "kind", "class", "cells compared", "what was found"], rows)
+    return _section("outputs", "Every output", table)
 
 
-# ---- figures -----------------------------------------------------------------------------
+def _claims_section(result: VerifyResult) -> str:
+    if not result.claims:
+        return ""
+    columns = list(result.spec.claims.verdicts)
+    rows = []
+    for check in result.claims:
+        old, new = dict(check.committed), dict(check.rerun)
+        cells = [f"<code>{_e(check.claim)}</code>"]
+        for column in columns:
+            cells += [_e(old.get(column, "(absent)")), _e(new.get(column, "(absent)"))]
+        cells += ["yes" if check.same_verdicts else "<strong>no</strong>", _e(check.grade.value)]
+        rows.append(cells)
+    head = [result.spec.claims.key]
+    for column in columns:
+        head += [f"{column} committed", f"{column} re-run"]
+    head += ["same verdicts", "class of the row"]
+    table = _table(f"Each claim of {result.spec.claims.table}, committed and re-run", head, rows)
+    return _section("claims", "Claims", table)
+
+
+# ---- one output that is not identical ----------------------------------------------------
+
+
+def _detail(files: _Files, anchor: str) -> str:
+    c = files.comparison
+    differences = ""
+    if c.differences:
+        rows = [
+            [_e(d.where), f"<code>{_e(d.committed)}</code>", f"<code>{_e(d.rerun)}</code>",
+             _e(d.grade.value), _e(d.measure)]
+            for d in c.differences
+        ]
+        more = c.total_differences - len(c.differences)
+        differences = _table(
+            f"Differences in {c.rel}", ["where", "committed", "re-run", "class", "measure"], rows
+        ) + (f"<p>… {more} more differences</p>" if more > 0 else "")
+    show = BODIES.get(c.kind) if c.grade in (Grade.WITHIN_TOLERANCE, Grade.DIFFERS) else None
+    body = show(files) if show and not c.absent else ""
+    return (
+        f'<section id="{anchor}" aria-labelledby="{anchor}-h"><h3 id="{anchor}-h">'
+        f"{_e(c.rel)}</h3><p>{_e(c.grade.value)} ({_e(c.kind)}): {_e(c.summary)}</p>"
+        f"{differences}{body}</section>"
+    )
 
 
 def _data_uri(data: bytes, mediatype: str) -> str:
     return f"data:{mediatype};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _figures(items: Sequence[tuple[str, bytes | None, str]]) -> str:
+def _figures(rel: str, items: Sequence[tuple[str, bytes | None, str]]) -> str:
     cells = []
     for caption, data, mediatype in items:
         picture = (
-            f'<img alt="{html.escape(caption)}" src="{_data_uri(data, mediatype)}">'
+            f'<img alt="{_e(f"{caption} version of {rel}")}" src="{_data_uri(data, mediatype)}">'
             if data is not None
             else "<p>(none)</p>"
         )
-        cells.append(f"<figure>{picture}<figcaption>{html.escape(caption)}</figcaption></figure>")
+        cells.append(f"<figure>{picture}<figcaption>{_e(caption)}</figcaption></figure>")
     return f'<div class="side">{"".join(cells)}</div>'
 
 
-def _pixels(path: Path) -> np.ndarray:
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"), dtype=np.int16)
-
-
-def _diff_image(committed: Path, new: Path) -> bytes:
+def _diff_image(committed: Path, new: Path) -> bytes | None:
     with tempfile.TemporaryDirectory(prefix="verify-diff-") as folder:
         output = Path(folder) / "diff.png"
-        mpl_compare.save_diff_image(str(committed), str(new), str(output))
+        try:
+            mpl_compare.save_diff_image(str(committed), str(new), str(output))
+        except (ValueError, OSError, mpl_compare.ImageComparisonFailure):
+            return None  # another size, or not an image: the summary says so
         return output.read_bytes()
 
 
-def _render_image(pair: Pair) -> tuple[str, str]:
-    old_bytes, new_bytes = pair.committed.read_bytes(), pair.new.read_bytes()
-    try:
-        old, new = _pixels(pair.committed), _pixels(pair.new)
-    except (OSError, SyntaxError, ValueError) as error:
-        summary = (
-            f"image no longer decodes ({error}); {_first_byte_difference(old_bytes, new_bytes)}"
-        )
-        figures = _figures([("committed", old_bytes, "image/png"), ("new", new_bytes, "image/png")])
-        return summary, figures + _bytes_table(old_bytes, new_bytes)
-    if old.shape != new.shape:
-        summary = f"image size changed: {_size(old)} -> {_size(new)}"
-        figures = _figures([("committed", old_bytes, "image/png"), ("new", new_bytes, "image/png")])
-        return summary, figures
-    changed = int(np.any(old != new, axis=-1).sum())
-    rms = mpl_compare.calculate_rms(old.astype(float), new.astype(float))
-    if changed == 0:
-        summary = f"same pixels, other bytes; {_first_byte_difference(old_bytes, new_bytes)}"
-    else:
-        summary = f"{changed} of {old.shape[0] * old.shape[1]} pixels changed (RMS {rms:.3g})"
-    figures = _figures(
-        [
-            ("committed", old_bytes, "image/png"),
-            ("new", new_bytes, "image/png"),
-            ("difference", _diff_image(pair.committed, pair.new), "image/png"),
-        ]
-    )
-    return summary, figures
-
-
-def _size(pixels: np.ndarray) -> str:
-    return f"{pixels.shape[1]}x{pixels.shape[0]}"
-
-
-def _render_svg(pair: Pair) -> tuple[str, str]:
-    old_bytes, new_bytes = pair.committed.read_bytes(), pair.new.read_bytes()
-    summary, diff = _text_diff(pair)
-    figures = _figures(
-        [("committed", old_bytes, "image/svg+xml"), ("new", new_bytes, "image/svg+xml")]
-    )
-    return summary, figures + diff
-
-
-# ---- text and bytes ----------------------------------------------------------------------
+def _show_image(files: _Files) -> str:
+    rel = files.comparison.rel
+    return _figures(rel, [
+        ("committed", files.committed.read_bytes(), "image/png"),
+        ("re-run", files.rerun.read_bytes(), "image/png"),
+        ("difference", _diff_image(files.committed, files.rerun), "image/png"),
+    ])
 
 
 def _lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8", errors="replace").splitlines()
 
 
-def _text_diff(pair: Pair) -> tuple[str, str]:
+def _text_diff(files: _Files) -> str:
+    rel = files.comparison.rel
     diff = list(
         difflib.unified_diff(
-            _lines(pair.committed),
-            _lines(pair.new),
-            fromfile=f"committed/{pair.rel}",
-            tofile=f"re-run/{pair.rel}",
-            lineterm="",
-            n=2,
+            _lines(files.committed), _lines(files.rerun),
+            fromfile=f"committed/{rel}", tofile=f"re-run/{rel}", lineterm="", n=2,
         )
     )
     removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
@@ -255,164 +345,17 @@ def _text_diff(pair: Pair) -> tuple[str, str]:
     shown = diff[:MAX_DIFF_LINES]
     more = len(diff) - len(shown)
     note = f"\n... {more} more diff lines" if more > 0 else ""
-    summary = f"text diff: {removed} line(s) removed, {added} added"
-    if not diff:
-        summary = "same text lines, other bytes (line endings or encoding)"
-    return summary, f"<pre>{html.escape(chr(10).join(shown) + note)}</pre>"
+    return (f"<p>Text diff: {removed} line(s) removed, {added} added.</p>"
+            f"<pre>{_e(chr(10).join(shown) + note)}</pre>")
 
 
-def _first_offset(old: bytes, new: bytes) -> int:
-    offset = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), None)
-    return min(len(old), len(new)) if offset is None else offset
-
-
-def _first_byte_difference(old: bytes, new: bytes) -> str:
-    return f"first differing byte at offset {_first_offset(old, new)}"
-
-
-def _bytes_table(old: bytes, new: bytes) -> str:
-    sides = {"committed": old, "new": new}
-    offset = _first_offset(old, new)
-    rows = "".join(
-        f"<tr><th>{name}</th><td>{len(data)}</td><td><code>{_sha256(data)}</code></td>"
-        f"<td><code>{data[max(0, offset - 4) : offset + 8].hex(' ')}</code></td></tr>"
-        for name, data in sides.items()
-    )
-    return (
-        f"<table><tr><th></th><th>bytes</th><th>SHA-256</th>"
-        f"<th>bytes {max(0, offset - 4)}..{offset + 7}</th></tr>{rows}</table>"
-    )
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _render_binary(pair: Pair) -> tuple[str, str]:
-    old, new = pair.committed.read_bytes(), pair.new.read_bytes()
-    return _first_byte_difference(old, new), _bytes_table(old, new)
-
-
-# ---- tables ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Table:
-    """A CSV read as text: header and rows keyed by the row key."""
-
-    header: list[str]
-    key: list[str]
-    rows: dict[tuple[str, ...], list[str]]
-
-
-def _read_csv(path: Path) -> list[list[str]]:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    return list(csv.reader(io.StringIO(text)))
-
-
-def declared_key(committed_root: Path, rel: str) -> list[str]:
-    """The ``primaryKey`` that ``data/datapackage.json`` declares for a table, if any."""
-    package = committed_root / _DATAPACKAGE
-    try:
-        resources = json.loads(package.read_text(encoding="utf-8")).get("resources", [])
-    except (OSError, ValueError):
-        return []
-    for resource in resources:
-        if f"{_DATAPACKAGE.parent.as_posix()}/{resource.get('path', '')}" == rel:
-            key = resource.get("schema", {}).get("primaryKey", [])
-            return [key] if isinstance(key, str) else list(key)
-    return []
-
-
-def _keyed(records: list[list[str]], key: list[str]) -> Table | None:
-    header, body = (records[0], records[1:]) if records else ([], [])
-    if not key or any(name not in header for name in key):
-        return None
-    where = [header.index(name) for name in key]
-    rows = {tuple(row[i] if i < len(row) else "" for i in where): row for row in body}
-    return Table(header, key, rows) if len(rows) == len(body) else None
-
-
-def _table(records: list[list[str]], key: list[str]) -> Table:
-    """Key rows by ``key``, else by the first column, else by row number (when not unique)."""
-    header = records[0] if records else []
-    for candidate in (key, header[:1]):
-        table = _keyed(records, candidate)
-        if table is not None:
-            return table
-    rows = {(str(number),): row for number, row in enumerate(records[1:], start=1)}
-    return Table(header, ["row number"], rows)
-
-
-def _cells(old: Table, new: Table) -> list[tuple[str, str, str, str]]:
-    changed = []
-    columns = [c for c in old.header if c in new.header]
-    for key, row in old.rows.items():
-        other = new.rows.get(key)
-        if other is None:
-            continue
-        for column in columns:
-            before = _cell(row, old.header.index(column))
-            after = _cell(other, new.header.index(column))
-            if before != after:
-                changed.append((" | ".join(key), column, before, after))
-    return changed
-
-
-def _cell(row: list[str], index: int) -> str:
-    return row[index] if index < len(row) else ""
-
-
-def _render_table(pair: Pair) -> tuple[str, str]:
-    key = declared_key(pair.committed_root, pair.rel)
-    old = _table(_read_csv(pair.committed), key)
-    new = _table(_read_csv(pair.new), old.key)
-    cells = _cells(old, new)
-    removed = [k for k in old.rows if k not in new.rows]
-    added = [k for k in new.rows if k not in old.rows]
-    columns = [f"column removed: {c}" for c in old.header if c not in new.header] + [
-        f"column added: {c}" for c in new.header if c not in old.header
-    ]
-    summary = (
-        f"{len(cells)} changed cell(s), {len(added)} added row(s), {len(removed)} removed "
-        f"row(s) (row key: {', '.join(old.key)})"
-    )
-    if columns:
-        summary += "; " + "; ".join(columns)
-    body = _cells_html(old.key, cells)
-    body += _rows_html("removed rows", old, removed) + _rows_html("added rows", new, added)
-    return summary, body
-
-
-def _cells_html(key: list[str], cells: list[tuple[str, str, str, str]]) -> str:
-    if not cells:
-        return ""
-    rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(c)}</td>"
-        f'<td class="old">{html.escape(a)}</td><td class="new">{html.escape(b)}</td></tr>'
-        for k, c, a, b in cells[:MAX_TABLE_ROWS]
-    )
-    more = len(cells) - MAX_TABLE_ROWS
-    note = f"<p>... {more} more changed cells</p>" if more > 0 else ""
-    head = (
-        f"<tr><th>{html.escape(', '.join(key))}</th>"
-        "<th>column</th><th>committed</th><th>new</th></tr>"
-    )
-    return f"<table>{head}{rows}</table>{note}"
-
-
-def _rows_html(title: str, table: Table, keys: list[tuple[str, ...]]) -> str:
-    if not keys:
-        return ""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in table.rows[k]) + "</tr>"
-        for k in keys[:MAX_TABLE_ROWS]
-    )
-    return f"<h3>{html.escape(title)}</h3><table><tr>{head}</tr>{body}</table>"
-
-
-# ---- notebooks and the manifest ----------------------------------------------------------
+def _show_svg(files: _Files) -> str:
+    rel = files.comparison.rel
+    figures = _figures(rel, [
+        ("committed", files.committed.read_bytes(), "image/svg+xml"),
+        ("re-run", files.rerun.read_bytes(), "image/svg+xml"),
+    ])
+    return figures + _text_diff(files)
 
 
 def _cell_changes(diff: list) -> list[str]:
@@ -433,104 +376,41 @@ def _cell_changes(diff: list) -> list[str]:
     return lines
 
 
-def _render_notebook(pair: Pair) -> tuple[str, str]:
+def _show_notebook(files: _Files) -> str:
     try:
-        old = nbformat.read(pair.committed, as_version=4)
-        new = nbformat.read(pair.new, as_version=4)
-    except (ValueError, nbformat.reader.NotJSONError) as error:
-        summary, body = _text_diff(pair)
-        return f"not a readable notebook ({error}); {summary}", body
+        old = nbformat.read(files.committed, as_version=4)
+        new = nbformat.read(files.rerun, as_version=4)
+    except (ValueError, nbformat.reader.NotJSONError):
+        return _text_diff(files)
     diff = diff_notebooks(old, new)
-    changes = _cell_changes(diff)
     stream = io.StringIO()
     config = PrettyPrintConfig(out=stream, use_git=False, use_diff=False, use_color=False)
     pretty_print_diff(old, diff, "", config)
-    summary = "; ".join(changes) if changes else "no cell-level difference (formatting only)"
-    listing = "".join(f"<li>{html.escape(line)}</li>" for line in changes)
-    return summary, f"<ul>{listing}</ul><pre>{html.escape(stream.getvalue())}</pre>"
+    listing = "".join(f"<li>{_e(line)}</li>" for line in _cell_changes(diff))
+    return (f"<p>Cell by cell (nbdime):</p><ul>{listing}</ul>"
+            f"<pre>{_e(stream.getvalue())}</pre>")
 
 
-def _manifest_rows(old: dict, new: dict) -> list[tuple[str, str, str, str, str]]:
-    rows = []
-    notebooks = sorted(set(old.get("notebooks", {})) | set(new.get("notebooks", {})))
-    for name in notebooks:
-        before = old.get("notebooks", {}).get(name, {})
-        after = new.get("notebooks", {}).get(name, {})
-        for section in ("inputs", "parameters", "outputs"):
-            a, b = before.get(section, {}), after.get(section, {})
-            for item in sorted(set(a) | set(b)):
-                if a.get(item) != b.get(item):
-                    rows.append((name, section, item, _json(a.get(item)), _json(b.get(item))))
-    return rows
+def _show_bytes(files: _Files) -> str:
+    old, new = files.committed.read_bytes(), files.rerun.read_bytes()
+    offset = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
+                  min(len(old), len(new)))
+    start = max(0, offset - 4)
+    rows = [
+        [_e(name), str(len(data)), f"<code>{hashlib.sha256(data).hexdigest()}</code>",
+         f"<code>{data[start : offset + 8].hex(' ')}</code>"]
+        for name, data in (("committed", old), ("re-run", new))
+    ]
+    return _table(f"Bytes of {files.comparison.rel}",
+                  ["version", "bytes", "SHA-256", f"bytes {start}..{offset + 7}"], rows)
 
 
-def _json(value: object) -> str:
-    return "(absent)" if value is None else json.dumps(value, sort_keys=True)
-
-
-def _render_manifest(pair: Pair) -> tuple[str, str]:
-    try:
-        old = json.loads(pair.committed.read_text(encoding="utf-8"))
-        new = json.loads(pair.new.read_text(encoding="utf-8"))
-    except ValueError as error:
-        summary, body = _text_diff(pair)
-        return f"not readable JSON ({error}); {summary}", body
-    rows = _manifest_rows(old, new)
-    inputs = sorted({(r[0], r[2]) for r in rows if r[1] == "inputs"})
-    summary = f"{len(rows)} entr(ies) changed; input digests changed: " + (
-        ", ".join(f"{nb} {item}" for nb, item in inputs) if inputs else "none"
-    )
-    cells = "".join(
-        f"<tr><td>{html.escape(nb)}</td><td>{html.escape(section)}</td><td>{html.escape(item)}</td>"
-        f'<td class="old"><code>{html.escape(a)}</code></td>'
-        f'<td class="new"><code>{html.escape(b)}</code></td></tr>'
-        for nb, section, item, a, b in rows
-    )
-    head = "<tr><th>notebook</th><th>section</th><th>entry</th><th>committed</th><th>new</th></tr>"
-    return summary, f"<table>{head}{cells}</table>"
-
-
-#: Renderer of each kind: ``Pair -> (summary, HTML body)``.
-RENDERERS: dict[str, Callable[[Pair], tuple[str, str]]] = {
-    "manifest": _render_manifest,
-    "notebook": _render_notebook,
-    "table": _render_table,
-    "image": _render_image,
-    "svg": _render_svg,
-    "text": _text_diff,
-    "binary": _render_binary,
-}
-
-
-# ---- the page ----------------------------------------------------------------------------
-
-
-def _listing(title: str, paths: Sequence[str]) -> str:
-    if not paths:
-        return ""
-    items = "".join(f"<li><code>{html.escape(p)}</code></li>" for p in paths)
-    return f"<h2>{html.escape(title)}</h2><ul>{items}</ul>"
-
-
-def render_page(changes: Sequence[Change], missing: Sequence[str], extra: Sequence[str]) -> str:
-    """Return the whole page: a contents list, then one section per changed output."""
-    contents = "".join(
-        f'<li><a href="#change-{n}"><code>{html.escape(c.rel)}</code></a> ({c.kind}): '
-        f"{html.escape(c.summary)}</li>"
-        for n, c in enumerate(changes, start=1)
-    )
-    sections = "".join(
-        f'<section id="change-{n}"><h2>{html.escape(c.rel)}</h2>'
-        f'<p class="summary">{html.escape(c.kind)}: {html.escape(c.summary)}</p>{c.body}</section>'
-        for n, c in enumerate(changes, start=1)
-    )
-    title = f"verify: {len(changes)} output(s) differ"
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><p>Committed outputs compared with a fresh re-run "
-        f"(<code>python -m analysis verify</code>): {len(changes)} differ, {len(missing)} "
-        f"not reproduced, {len(extra)} produced only by the re-run.</p><ol>{contents}</ol>"
-        f"{_listing('Not reproduced by the re-run', missing)}"
-        f"{_listing('Produced only by the re-run', extra)}{sections}</body></html>\n"
-    )
+#: What an output that is not identical shows besides its differences, by kind.
+BODIES: Mapping[str, Callable[[_Files], str]] = MappingProxyType(
+    {
+        "image": _show_image,
+        "svg": _show_svg,
+        "notebook": _show_notebook,
+        "binary": _show_bytes,
+    }
+)

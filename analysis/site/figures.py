@@ -18,10 +18,7 @@ from pathlib import Path
 import nbformat
 
 from analysis.pipeline.manifest import Manifest, OutputRecord, load_manifest
-
-#: An empty header cell (pandas' index column) and what screen readers hear instead.
-_EMPTY_HEADER = "<th></th>"
-_INDEX_HEADER = '<th><span class="visually-hidden">index</span></th>'
+from analysis.site.html_tables import associate_cell_headers
 
 
 @dataclass(frozen=True)
@@ -92,14 +89,8 @@ def figures_manifest(figures_dir: Path) -> Manifest:
 
 
 def _label_index_headers(cell: nbformat.NotebookNode) -> None:
-    """Give pandas' empty index header cells a (visually hidden) name, in place."""
-    for output in cell.get("outputs", []):
-        data = output.get("data", {})
-        if "text/html" in data:
-            text = "".join(data["text/html"]) if isinstance(data["text/html"], list) else (
-                data["text/html"]
-            )
-            data["text/html"] = text.replace(_EMPTY_HEADER, _INDEX_HEADER)
+    """Tie the header cells of the cell's pandas tables to their data cells, in place."""
+    associate_cell_headers(cell)
 
 
 def _markdown_cell(text: str, cell_id: str) -> nbformat.NotebookNode:

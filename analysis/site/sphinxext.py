@@ -9,8 +9,10 @@ Directives (used by the pages in ``site/`` and by the generated viewer pages):
 - ``compendium-table dataset|cross-checks``, ``compendium-claims``, ``compendium-gallery``:
   the data pages (HTML from :mod:`analysis.site.pages`).
 
-The role ``report-mark`` marks a numeric token inside a heading. Data is read once per
-build (``builder-inited``) from the folders named by the config values ``compendium_raw``,
+The role ``report-mark`` marks a numeric token inside a heading. The pages Sphinx writes
+without a source document (the index) get a title for the theme's print-only heading,
+which would otherwise be an empty ``<h1>``. Data is read once per build
+(``builder-inited``) from the folders named by the config values ``compendium_raw``,
 ``compendium_processed``, ``compendium_figures`` and ``compendium_notebooks``.
 """
 
@@ -20,6 +22,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from docutils import nodes
@@ -318,6 +321,18 @@ def depart_heading_mark(translator: Any, node: heading_mark) -> None:
         )
 
 
+#: Titles of the pages Sphinx writes without a source document (``pagetitle`` is unset there).
+GENERATED_PAGE_TITLES = MappingProxyType({"genindex": "Index", "search": "Search"})
+
+
+def title_generated_pages(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """``html-page-context``: the title of a generated page, where the theme has none."""
+    if not context.get("pagetitle") and pagename in GENERATED_PAGE_TITLES:
+        context["pagetitle"] = GENERATED_PAGE_TITLES[pagename]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the directives, role, nodes and config values."""
     app.add_config_value("compendium_raw", str(paths.RAW_REPORT), "env")
@@ -335,4 +350,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     }.items():
         app.add_directive(name, directive)
     app.connect("builder-inited", load_site_data)
+    app.connect("html-page-context", title_generated_pages)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

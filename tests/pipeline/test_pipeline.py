@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import subprocess
 import sys
 import time
 
 import nbformat
 import pytest
+from PIL import Image
 
 from analysis import paths, pipeline
 from analysis.pipeline import ParameterError, Project, runner
@@ -301,23 +304,51 @@ def test_change_in_cli_or_pipeline_does_not_rerun(project):
     assert summary.count("skipped") == 2
 
 
-def test_verify_passes_then_names_altered_file(project):
-    """Verify reproduces a clean project, and names the one output that was altered."""
+def test_verify_passes_then_grades_altered_files(project):
+    """The --exact contract on the machine that made the outputs; altered files are graded.
+
+    Every output is byte-identical. Then, in the committed tree, beta.csv's 1.5 becomes the
+    next float (a change in the 17th significant digit: within tolerance) and a block of
+    alpha.png is painted over (differs, its pixels named): the verdict is partially
+    reproduced, and --exact fails.
+    """
     up_to_date(project)
-    result = pipeline.verify(project, log=lambda line: None)
-    assert result.ok, (result.differ, result.missing, result.extra)
+    result = pipeline.verify(project, log=lambda line: None, exact=True)
+    verdict = result.verdict()
+    assert verdict.ok, [(c.rel, c.grade, c.summary) for c in result.comparisons]
+    assert verdict.label is pipeline.Label.REPRODUCED
     assert "figures/alpha.png" in result.identical
     assert "data/processed/table.csv" in result.identical
-    figure = project.figures_dir / "beta.csv"
-    original = figure.read_bytes()
-    figure.write_bytes(original + b"tampered\n")
+    assert result.identical == [c.rel for c in result.comparisons]
+    assert result.verdict_line().startswith("verdict (--exact): reproduced byte for byte")
+    table, figure = project.figures_dir / "beta.csv", project.figures_dir / "alpha.png"
+    originals = {path: path.read_bytes() for path in (table, figure)}
+    assert b"1,1.5\n" in originals[table]
+    next_float = f"1,{math.nextafter(1.5, 2)}\n".encode()  # 1.5000000000000002
+    table.write_bytes(originals[table].replace(b"1,1.5\n", next_float))
+    with Image.open(figure) as image:
+        painted = image.convert("RGBA")
+    for x in range(10, 30):
+        for y in range(10, 30):
+            painted.putpixel((x, y), (255, 0, 255, 255))
+    painted.save(figure)
     try:
         result = pipeline.verify(project, log=lambda line: None)
     finally:
-        figure.write_bytes(original)
-    assert not result.ok
-    assert result.differ == ["figures/beta.csv"]
+        for path, data in originals.items():
+            path.write_bytes(data)
+    assert result.differ == ["figures/alpha.png", "figures/beta.csv"]
     assert not result.missing and not result.extra
+    grades = {c.rel: c for c in result.comparisons if c.rel in result.differ}
+    beta, alpha = grades["figures/beta.csv"], grades["figures/alpha.png"]
+    assert beta.grade is pipeline.Grade.WITHIN_TOLERANCE
+    # beta.csv has no header: its first line is read as one, its first column is the key.
+    assert [d.where for d in beta.differences] == ["row 0=1, column 0.0"]
+    assert alpha.grade is pipeline.Grade.DIFFERS
+    assert alpha.differences[0].where == "pixels x 10-29, y 10-29"
+    assert result.verdict().label is pipeline.Label.PARTIAL and not result.verdict().ok
+    assert not dataclasses.replace(result, exact=True).verdict().ok
+    assert result.verdict_line().startswith("verdict: partially reproduced under CPython ")
 
 
 def test_each_notebook_gets_a_fresh_kernel(throwaway):

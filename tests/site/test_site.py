@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import filecmp
 import html
+import json
 import re
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from analysis.site import build_site
 from analysis.site.build import SiteBuildError
 from analysis.site.pages import fact_description
 from analysis.site.viewer import Mark, Piece, fact_flags, pieces
+from tests.prerequisites import require
+from tests.site import audit
+from tests.site.conftest import NODE_MODULES
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -198,6 +202,20 @@ def test_flags_follow_the_reading_column_and_check_outcomes() -> None:
     assert [kind for kind, _ in flags["b"]] == ["check:k1:differs"]
     assert [kind for kind, _ in flags["c"]] == ["check:k1:differs"]
     assert fact_flags({"c": {"fact_id": "c"}}, []) == {}
+
+
+def test_the_audit_engines_are_the_pinned_versions_the_readme_states() -> None:
+    """package.json pins each engine exactly; the lock, node_modules and the README agree."""
+    pinned = json.loads((paths.ROOT / "package.json").read_text(encoding="utf-8"))
+    locked = audit.locked_versions(paths.ROOT / "package-lock.json")
+    readme = (paths.ROOT / "README.md").read_text(encoding="utf-8")
+    for engine, package in audit.PACKAGES.items():
+        assert pinned["devDependencies"][package] == locked[engine], package
+        assert f"{engine} {locked[engine]}" in readme, f"README does not state {engine}"
+        installed = NODE_MODULES / package / "package.json"
+        require(installed.is_file(), f"{installed} missing: run `npm ci` (CI does)")
+        version = json.loads(installed.read_text(encoding="utf-8"))["version"]
+        assert version == locked[engine], f"node_modules has {package} {version}: run `npm ci`"
 
 
 def test_tooltip_names_breakdown_and_both_bodies() -> None:

@@ -1,33 +1,39 @@
 """Browser tests of the built site in headless Debian Chromium (see conftest.py).
 
-Every page: loads with no console error, no failed request, no request leaving the machine,
-no broken link, anchor or image, every image with alt text that is not a file name, and no
-serious or critical axe-core violation (moderate and minor ones are listed in
-``test-artifacts/axe.json`` and printed). Then: the search finds "Okinawa"; a dataset row's
-link lands on the highlighted value in the report and back; the audit reason of a
-non-statistic token is reachable by keyboard; tabbing through one page of each kind shows a
-visible focus ring on every stop.
+Every page, one test each (the tests spread over the test workers): it loads with no
+console error, no failed request, no request leaving the machine, no broken link, anchor
+or image, every image with alt text that is not a file name; and two accessibility engines
+find nothing that fails (:mod:`tests.site.audit`): axe-core (no serious or critical
+violation; every rule in light mode, colour contrast again in dark mode) and
+HTML_CodeSniffer (no WCAG 2 AA error). Each page's findings of every severity go to
+``test-artifacts/a11y/<page>.json``; a failing page prints both engines' summary. Then: the
+search finds "Okinawa"; the search button, by its visible name, opens the search, whose form
+submits with its button; a dataset row's link lands on the highlighted value in the report
+and back; the audit reason of a non-statistic token is reachable by keyboard; tabbing
+through one page of each kind shows a visible focus ring on every stop.
 """
 
 from __future__ import annotations
 
-import json
-from collections import Counter
+import functools
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 import pytest
 
+from analysis import paths
+from analysis.site.build import SOURCE_DIR
+from analysis.site.viewer import load_viewer
 from tests.prerequisites import require
-from tests.site.conftest import ARTIFACTS, AXE, Problems
+from tests.site import audit
+from tests.site.conftest import ARTIFACTS, ENGINE_PREFIX, ENGINES, Problems
 
 pytestmark = pytest.mark.browser
 
-#: Impacts that fail the test; the others are reported.
-FAILING_IMPACTS = frozenset({"serious", "critical"})
-#: Allowed axe violations: (rule, page, reason). Empty: nothing serious is excused.
-AXE_ALLOWED: tuple[tuple[str, str, str], ...] = ()
+#: Pages Sphinx writes without a source document.
+GENERATED_PAGES = ("genindex.html", "search.html")
 
 _PAGE_FACTS_JS = """
 () => ({
@@ -41,7 +47,7 @@ _PAGE_FACTS_JS = """
 
 
 def site_pages(site_dir: Path) -> list[str]:
-    """Every HTML page of the site (relative paths), theme fragments excluded."""
+    """Every HTML page of the built site (relative paths), theme fragments excluded."""
     return sorted(
         path.relative_to(site_dir).as_posix()
         for path in site_dir.rglob("*.html")
@@ -49,31 +55,45 @@ def site_pages(site_dir: Path) -> list[str]:
     )
 
 
-#: Freezes CSS transitions and animations so that axe measures settled colours (the theme
-#: fades colours in when the colour scheme changes).
-_SETTLE_CSS = "*, *::before, *::after { transition: none !important; animation: none !important; }"
+def source_pages() -> list[str]:
+    """The pages the build makes, from its inputs: ``site/`` pages, notebooks, viewer pages.
 
-
-def run_axe(page: Any, options: str = "{resultTypes: ['violations'], preload: false}") -> list:
-    """Inject axe-core from node_modules and return its violations on the page.
-
-    ``preload: false``: axe would otherwise re-fetch the theme's ``@import``-ed stylesheet
-    relative to the page (a spurious 404); only the css-orientation-lock rule needs it.
+    Known before the site is built, so that each page is a test of its own;
+    :func:`test_every_built_page_is_audited` checks the list against the built site.
     """
-    page.add_style_tag(content=_SETTLE_CSS)
-    # Two animation frames: the new style has been applied (an event, not a fixed sleep).
-    page.evaluate("() => new Promise(done => requestAnimationFrame(() => "
-                  "requestAnimationFrame(done)))")
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate(
-        f"async () => (await axe.run(document, {options})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,"
-        " targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
-    )
+    written = [p.relative_to(SOURCE_DIR).with_suffix(".html").as_posix()
+               for p in SOURCE_DIR.rglob("*.md")]
+    notebooks = [f"notebooks/{p.stem}.html" for p in paths.NOTEBOOKS_DIR.glob("*.ipynb")]
+    viewer = load_viewer(paths.RAW_REPORT, paths.PROCESSED_DIR)
+    return sorted({*written, *notebooks, *(f"{p.docname}.html" for p in viewer.pages),
+                   *GENERATED_PAGES})
+
+
+PAGES = source_pages()
+
+
+class _Ids(HTMLParser):
+    """The ids of an HTML document."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Collect the element's id."""
+        self.ids.update(value for name, value in attrs if name == "id" and value)
+
+
+@functools.cache
+def page_ids(page: Path) -> frozenset[str]:
+    """The ids of a built page, read from its HTML (the targets of links from other pages)."""
+    parser = _Ids()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return frozenset(parser.ids)
 
 
 def _check_links(url: str, facts: dict[str, Any], base_url: str, site_dir: Path) -> list[str]:
-    """Broken internal links, off-site references and bad images of one page."""
+    """Broken internal links and anchors, off-site references and bad images of one page."""
     broken = []
     for href in facts["links"]:
         parts = urlsplit(href)
@@ -86,8 +106,13 @@ def _check_links(url: str, facts: dict[str, Any], base_url: str, site_dir: Path)
         relative = unquote(urlsplit(target).path).lstrip("/")
         if not ((site_dir / relative).is_file() or (site_dir / relative / "index.html").is_file()):
             broken.append(f"{url}: {href} -> missing {relative}")
-        elif fragment and target == urldefrag(url)[0] and unquote(fragment) not in facts["ids"]:
-            broken.append(f"{url}: #{fragment} not on the page")
+        elif not fragment:
+            continue
+        elif target == urldefrag(url)[0]:
+            if unquote(fragment) not in facts["ids"]:
+                broken.append(f"{url}: #{fragment} not on the page")
+        elif relative.endswith(".html") and unquote(fragment) not in page_ids(site_dir / relative):
+            broken.append(f"{url}: #{fragment} not found in {relative}")
     for image in facts["images"]:
         alt = (image["alt"] or "").strip()
         if not image["ok"]:
@@ -97,59 +122,37 @@ def _check_links(url: str, facts: dict[str, Any], base_url: str, site_dir: Path)
     return broken
 
 
-def test_every_page_loads_cleanly_and_passes_axe(
-    watched: tuple[Any, Problems], base_url: str, site_dir: Path
-) -> None:
-    """Every page: clean load, links, anchors, images, and axe-core (serious/critical fail)."""
-    require(AXE.is_file(), f"{AXE} missing: run `npm ci` (CI does)")
-    page, problems = watched
-    broken: list[str] = []
-    anchors: list[tuple[str, str, str]] = []
-    ids: dict[str, set[str]] = {}
-    violations: dict[str, list[dict[str, Any]]] = {}
-    names = site_pages(site_dir)
-    for name in names:
-        url = urljoin(base_url, name)
-        response = page.goto(url, wait_until="load")
-        assert response is not None and response.ok, f"{url}: {response and response.status}"
-        facts = page.evaluate(_PAGE_FACTS_JS)
-        ids[name] = set(facts["ids"])
-        broken += _check_links(url, facts, base_url, site_dir)
-        for href in facts["links"]:
-            target, fragment = urldefrag(urljoin(url, href))
-            path = urlsplit(target).path.lstrip("/")
-            if fragment and target.startswith(base_url) and path.endswith(".html"):
-                anchors.append((name, path, unquote(fragment)))
-        violations[name] = run_axe(page)
-        page.emulate_media(color_scheme="dark")
-        page.goto(url, wait_until="load")
-        dark = run_axe(page, "{runOnly: ['color-contrast'], preload: false}")
-        violations[name] += [{**v, "id": f"{v['id']} (dark mode)"} for v in dark]
-        page.emulate_media(color_scheme="light")
-    for source, target, fragment in anchors:
-        if target in ids and fragment not in ids[target]:
-            broken.append(f"{source}: #{fragment} not found in {target}")
-    counts = Counter((v["impact"], v["id"], name) for name, vs in violations.items() for v in vs
-                     for _ in range(v["nodes"]))
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "axe.json").write_text(json.dumps(violations, indent=1, sort_keys=True))
-    print("\naxe-core violations (impact, rule, page): nodes")
-    for key, count in sorted(counts.items()):
-        print("axe:", *key, count)
-    allowed = {(rule, name) for rule, name, _ in AXE_ALLOWED}
-    failing = [
-        f"{name}: {v['id']} ({v['impact']}, {v['nodes']} nodes, e.g. {v['targets']})"
-        for name, vs in violations.items() for v in vs
-        if v["impact"] in FAILING_IMPACTS and (v["id"], name) not in allowed
-    ]
-    assert len(names) >= 15
+def test_every_built_page_is_audited(site_dir: Path) -> None:
+    """The pages audited one by one are exactly the pages of the built site."""
+    assert site_pages(site_dir) == PAGES
+    assert len(PAGES) >= 15
     assert {"index.html", "dataset.html", "cross-checks.html", "claims.html", "figures.html",
-            "search.html"} <= set(names)
+            "search.html"} <= set(PAGES)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_loads_cleanly_and_passes_both_engines(
+    watched: tuple[Any, Problems], base_url: str, site_dir: Path, name: str
+) -> None:
+    """A page: clean load, links, anchors, images; axe-core and HTML_CodeSniffer pass."""
+    require(all(path.is_file() for path in ENGINES.values()),
+            f"{', '.join(map(str, ENGINES.values()))}: run `npm ci` (CI does)")
+    page, problems = watched
+    url = urljoin(base_url, name)
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.ok, f"{url}: {response and response.status}"
+    broken = _check_links(url, page.evaluate(_PAGE_FACTS_JS), base_url, site_dir)
+    scripts = [{"url": urljoin(base_url, ENGINE_PREFIX + file)} for file in ENGINES]
+    findings = audit.audit(page, scripts)
+    report = audit.write_report(
+        ARTIFACTS / "a11y", name, audit.locked_versions(paths.ROOT / "package-lock.json"), findings
+    )
+    print(audit.summary(name, findings), f"\n(all findings: {report})")
     assert not broken, "broken:\n" + "\n".join(broken)
     assert not problems.console, "console errors:\n" + "\n".join(problems.console)
     assert not problems.failed, "failed requests:\n" + "\n".join(problems.failed)
     assert not problems.blocked, "requests leaving the machine:\n" + "\n".join(problems.blocked)
-    assert not failing, "serious/critical axe violations:\n" + "\n".join(failing)
+    assert not audit.failing(name, findings), audit.summary(name, findings)
 
 
 def test_search_finds_okinawa(watched: tuple[Any, Problems], base_url: str) -> None:
@@ -161,6 +164,23 @@ def test_search_finds_okinawa(watched: tuple[Any, Problems], base_url: str) -> N
         "#search-results ul.search li a", "links => links.map(a => a.getAttribute('href'))"
     )
     assert any(href.startswith("report/chapter-") for href in hits), hits
+    assert not problems.console and not problems.blocked
+
+
+def test_search_button_and_form_work_by_their_visible_names(
+    watched: tuple[Any, Problems], base_url: str
+) -> None:
+    """The button named by its visible text opens the search; the form's button submits it."""
+    page, problems = watched
+    page.goto(urljoin(base_url, "index.html"), wait_until="load")
+    buttons = page.get_by_role("button", name="Search Ctrl + K", exact=True)
+    assert buttons.count() >= 2
+    buttons.first.click()
+    dialog = page.locator("#pst-search-dialog")
+    dialog.get_by_role("searchbox").fill("Okinawa")
+    dialog.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_url("**/search.html?q=Okinawa*")
+    page.wait_for_selector("#search-results ul.search li", timeout=20_000)
     assert not problems.console and not problems.blocked
 
 

@@ -1,0 +1,813 @@
+"""Comparing a committed output with its re-run: its grade, what was compared, what differs.
+
+:func:`compare_output` grades one output (:class:`~analysis.pipeline.replication.Grade`) by
+its kind (:data:`KINDS`, by path):
+
+- a PNG: *equivalent* when the decoded pixels are the same; *within tolerance* when their RMS
+  difference (:func:`matplotlib.testing.compare.calculate_rms`) is at most the declared
+  ``image_rms``; the measured RMS, the number of changed pixels and where they are are kept;
+- a CSV: parsed and compared cell by cell, rows matched by their key (the ``primaryKey`` that
+  its Data Package declares, ``data/datapackage.json`` or ``figures/datapackage.json``, else
+  the shortest run of leading columns that is unique, else the row number): whole numbers and
+  text exactly, decimal numbers within the declared ``rtol``/``atol`` (a column's declared
+  type decides which, else its values); *equivalent* when every cell is equal once parsed
+  (``1.50`` and ``1.5``, other quoting, other row or column order); the number of cells
+  compared is kept;
+- a notebook or a JSON record (``MANIFEST.json``, ``datapackage.json``): parsed, the fields
+  that carry no results dropped (``not_results.json`` in ``replication.yaml``), then compared
+  value by value: numbers as above, PNG images inside a notebook by their pixels, and text
+  (outputs, streams) with the numbers in it compared as numbers;
+- an SVG: parsed, the declared elements (``<metadata>``) dropped, canonicalised (C14N 2.0);
+  then its text compared like a notebook's, numbers as numbers;
+- anything else: *identical* or *differs*.
+
+Every difference is kept as a :class:`Difference` naming where it is (row key and column,
+JSON path, pixel box) with both values, so that the report and ``verify`` can show it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import csv
+import io
+import json
+import math
+import re
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+from typing import Any
+
+import matplotlib.testing.compare as mpl_compare
+import nbformat
+import numpy as np
+from PIL import Image
+
+from analysis import paths
+from analysis.pipeline.replication import (
+    MAX_DIFFERENCES,
+    ClaimCheck,
+    Comparison,
+    Difference,
+    Grade,
+    ReplicationSpec,
+    kind_of,
+    worst,
+)
+
+#: The file name of a Data Package (table schemas, primary keys).
+DATAPACKAGE_NAME: str = paths.DATAPACKAGE.name
+#: Longest run of leading columns tried as a table's row key.
+MAX_KEY_COLUMNS = 3
+#: A number in text: an integer or a decimal, with an optional exponent.
+_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+_INTEGER = re.compile(r"[-+]?\d+")
+
+
+def compare_output(
+    rel: str, committed_root: Path, rerun_root: Path, spec: ReplicationSpec
+) -> Comparison:
+    """Grade the output ``rel`` of the re-run tree against the committed tree.
+
+    Args:
+        rel: Path relative to both roots (POSIX form).
+        committed_root: The committed tree (the project's working tree).
+        rerun_root: The tree the re-run wrote.
+        spec: The declared tolerances and what carries no results.
+
+    Returns:
+        Its grade, summary and differences.
+    """
+    kind = kind_of(rel)
+    old, new = committed_root / rel, rerun_root / rel
+    if not new.is_file():
+        return Comparison(rel, kind, Grade.DIFFERS, "not produced by the re-run", absent="re-run")
+    if not old.is_file():
+        return Comparison(rel, kind, Grade.DIFFERS, "produced only by the re-run",
+                          absent="committed")
+    old_bytes, new_bytes = old.read_bytes(), new.read_bytes()
+    if old_bytes == new_bytes:
+        cells = count_cells(read_records(old_bytes)) if kind == "table" else None
+        return Comparison(rel, kind, Grade.IDENTICAL, "same bytes", cells=cells)
+    pair = _Pair(rel, kind, old_bytes, new_bytes, committed_root, spec)
+    return COMPARERS[kind](pair)
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """Two versions of one output whose bytes differ."""
+
+    rel: str
+    kind: str
+    old: bytes
+    new: bytes
+    committed_root: Path
+    spec: ReplicationSpec
+
+    def result(
+        self,
+        grade: Grade,
+        summary: str,
+        differences: Sequence[Difference] = (),
+        **extra: Any,
+    ) -> Comparison:
+        return Comparison(
+            self.rel,
+            self.kind,
+            grade,
+            summary,
+            differences=tuple(differences[:MAX_DIFFERENCES]),
+            total_differences=len(differences),
+            **extra,
+        )
+
+
+# ---- numbers and text --------------------------------------------------------------------
+
+
+def compare_numbers(old: float, new: float, spec: ReplicationSpec) -> tuple[Grade, str]:
+    """Grade two decimal numbers: equal, within ``rtol``/``atol``, or different."""
+    if old == new or (math.isnan(old) and math.isnan(new)):
+        return Grade.EQUIVALENT, ""
+    close = math.isclose(new, old, rel_tol=spec.rtol, abs_tol=spec.atol)
+    if math.isfinite(old) and math.isfinite(new):
+        gap = abs(new - old)
+        measure = f"relative difference {gap / abs(old):.2g}" if old else f"difference {gap:.2g}"
+    else:
+        measure = ""
+    return (Grade.WITHIN_TOLERANCE if close else Grade.DIFFERS), measure
+
+
+def _integer(text: str) -> int | None:
+    return int(text) if _INTEGER.fullmatch(text.strip()) else None
+
+
+def _decimal(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def compare_cell(
+    old: str, new: str, spec: ReplicationSpec, declared: str | None = None
+) -> tuple[Grade, str]:
+    """Grade two cells of a table (or two numbers in text).
+
+    Args:
+        old: The committed text.
+        new: The re-run's text.
+        spec: The tolerances.
+        declared: The column's Table Schema type when one is declared (``integer``,
+            ``number``, ``string``, ...); ``None`` to tell from the values: two whole-number
+            literals are compared exactly, two numbers of which one is a decimal within the
+            tolerances, anything else as text.
+
+    Returns:
+        ``identical`` (same text), ``equivalent`` (same value once parsed), ``within
+        tolerance`` or ``differs``, and how far apart two numbers are.
+    """
+    if old == new:
+        return Grade.IDENTICAL, ""
+    if declared in (None, "integer"):
+        a, b = _integer(old), _integer(new)
+        if a is not None and b is not None:
+            return (Grade.EQUIVALENT, "") if a == b else (Grade.DIFFERS, f"difference {b - a:+d}")
+    if declared in (None, "number"):
+        x, y = _decimal(old), _decimal(new)
+        if x is not None and y is not None:
+            return compare_numbers(x, y, spec)
+    return Grade.DIFFERS, ""
+
+
+def compare_text(old: str, new: str, spec: ReplicationSpec) -> tuple[Grade, list[Difference]]:
+    """Grade two texts whose numbers may differ: the words exactly, the numbers as numbers.
+
+    Returns:
+        The grade and the differences: each pair of numbers that is not equal, or the first
+        place where the words differ.
+    """
+    if old == new:
+        return Grade.IDENTICAL, []
+    old_words, new_words = _NUMBER.split(old), _NUMBER.split(new)
+    if old_words != new_words:
+        return Grade.DIFFERS, [_first_text_difference(old, new)]
+    differences, grades = [], []
+    old_numbers, new_numbers = _NUMBER.findall(old), _NUMBER.findall(new)
+    for index, (a, b) in enumerate(zip(old_numbers, new_numbers, strict=True)):
+        grade, measure = compare_cell(a, b, spec)
+        grades.append(grade)
+        if grade in (Grade.WITHIN_TOLERANCE, Grade.DIFFERS):
+            differences.append(Difference(f"number {index + 1}", a, b, grade, measure))
+    return worst(grades, Grade.EQUIVALENT), differences
+
+
+def _first_text_difference(old: str, new: str, context: int = 30) -> Difference:
+    offset = next(
+        (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
+        min(len(old), len(new)),
+    )
+    start = max(0, offset - context)
+    line = old.count("\n", 0, offset) + 1
+    return Difference(
+        f"line {line}, character {offset - (old.rfind(chr(10), 0, offset) + 1) + 1}",
+        repr(old[start : offset + context]),
+        repr(new[start : offset + context]),
+        Grade.DIFFERS,
+    )
+
+
+# ---- images ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PixelComparison:
+    """How two PNGs' pixels compare.
+
+    Attributes:
+        grade: ``equivalent``, ``within tolerance`` or ``differs``.
+        summary: One line: changed pixels, where, RMS and the tolerance.
+        distance: The RMS difference (``None`` when not measurable).
+        box: Where the changed pixels are, e.g. ``x 10-49, y 20-59``.
+    """
+
+    grade: Grade
+    summary: str
+    distance: float | None = None
+    box: str = ""
+
+
+def decoded_pixels(data: bytes) -> np.ndarray:
+    """Decode a PNG (or any image PIL reads) into an RGBA array of 0-255 values.
+
+    Raises:
+        ValueError: The bytes do not decode.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return np.asarray(image.convert("RGBA"), dtype=np.int16)
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ValueError(str(error) or type(error).__name__) from None
+
+
+def compare_pixels(old: bytes, new: bytes, spec: ReplicationSpec) -> PixelComparison:
+    """Grade two images by their decoded pixels (RMS as :mod:`matplotlib.testing.compare`).
+
+    The RMS is taken over the colour channels, and over alpha too when either image has any
+    transparency (as matplotlib's image comparison does).
+    """
+    try:
+        a, b = decoded_pixels(old), decoded_pixels(new)
+    except ValueError as error:
+        return PixelComparison(Grade.DIFFERS, f"does not decode ({error})")
+    if a.shape != b.shape:
+        before, after = f"{a.shape[1]}x{a.shape[0]}", f"{b.shape[1]}x{b.shape[0]}"
+        return PixelComparison(Grade.DIFFERS, f"image size changed: {before} → {after}")
+    changed = np.any(a != b, axis=-1)
+    if not changed.any():
+        return PixelComparison(Grade.EQUIVALENT, "same pixels, other bytes")
+    opaque = bool((a[..., 3] == 255).all() and (b[..., 3] == 255).all())
+    channels = slice(0, 3) if opaque else slice(0, 4)
+    rms = float(mpl_compare.calculate_rms(a[..., channels].astype(float),
+                                          b[..., channels].astype(float)))
+    rows, columns = np.nonzero(changed)
+    box = f"x {columns.min()}-{columns.max()}, y {rows.min()}-{rows.max()}"
+    grade = Grade.WITHIN_TOLERANCE if rms <= spec.image_rms else Grade.DIFFERS
+    relation = "≤" if grade is Grade.WITHIN_TOLERANCE else ">"
+    summary = (
+        f"{int(changed.sum())} of {changed.size} pixels changed ({box}); RMS {rms:.3g} "
+        f"{relation} {spec.image_rms:g} declared in {spec.source}"
+    )
+    return PixelComparison(grade, summary, rms, box)
+
+
+def _compare_png(pair: _Pair) -> Comparison:
+    pixels = compare_pixels(pair.old, pair.new, pair.spec)
+    differences = []
+    if pixels.grade in (Grade.WITHIN_TOLERANCE, Grade.DIFFERS):
+        where = f"pixels {pixels.box}" if pixels.box else "image"
+        measure = f"RMS {pixels.distance:.3g}" if pixels.distance is not None else ""
+        differences.append(
+            Difference(where, f"{len(pair.old)} bytes", f"{len(pair.new)} bytes", pixels.grade,
+                       measure)
+        )
+    return pair.result(pixels.grade, pixels.summary, differences, distance=pixels.distance)
+
+
+# ---- tables ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyedRows:
+    """A CSV read as text, its rows keyed.
+
+    Attributes:
+        header: The column names.
+        key: The key columns (or ``("row number",)``).
+        rows: Each row by its key, in file order.
+    """
+
+    header: tuple[str, ...]
+    key: tuple[str, ...]
+    rows: dict[tuple[str, ...], tuple[str, ...]]
+
+    def value(self, key: tuple[str, ...], column: str) -> str:
+        """The cell of row ``key`` in ``column`` (empty when the row is short)."""
+        row = self.rows[key]
+        index = self.header.index(column)
+        return row[index] if index < len(row) else ""
+
+    def describe(self, key: tuple[str, ...]) -> str:
+        """The row's key as ``name=value, ...`` (``row number=3``)."""
+        return ", ".join(f"{name}={value}" for name, value in zip(self.key, key, strict=True))
+
+
+def read_records(data: bytes) -> list[list[str]]:
+    """Parse CSV bytes (UTF-8) into records."""
+    return list(csv.reader(io.StringIO(data.decode("utf-8", errors="replace"))))
+
+
+def count_cells(records: list[list[str]]) -> int:
+    """The cells of a table below its header (rows × columns of the header)."""
+    return len(records[1:]) * len(records[0]) if records else 0
+
+
+def declared_schema(committed_root: Path, rel: str) -> tuple[list[str], dict[str, str]]:
+    """The ``primaryKey`` and field types a Data Package declares for a table, if one does.
+
+    The packages looked in are the ``datapackage.json`` files of the table's folder and of the
+    folders above it, nearest first (``data/datapackage.json`` for ``data/processed/*``,
+    ``figures/datapackage.json`` for the figures' CSVs), in the committed tree.
+    """
+    target = PurePosixPath(rel)
+    for folder in target.parents:
+        package = committed_root / folder / DATAPACKAGE_NAME
+        try:
+            resources = json.loads(package.read_text(encoding="utf-8")).get("resources", [])
+        except (OSError, ValueError):
+            continue
+        for resource in resources:
+            if (folder / str(resource.get("path", ""))) == target:
+                schema = resource.get("schema", {})
+                key = schema.get("primaryKey", [])
+                types = {f.get("name"): f.get("type", "string") for f in schema.get("fields", [])}
+                return ([key] if isinstance(key, str) else list(key)), types
+    return [], {}
+
+
+def _keyed(records: list[list[str]], key: Sequence[str]) -> KeyedRows | None:
+    header, body = (tuple(records[0]), records[1:]) if records else ((), [])
+    if not key or any(name not in header for name in key):
+        return None
+    where = [header.index(name) for name in key]
+    rows = {tuple(row[i] if i < len(row) else "" for i in where): tuple(row) for row in body}
+    return KeyedRows(header, tuple(key), rows) if len(rows) == len(body) else None
+
+
+def keyed_rows(records: list[list[str]], key: Sequence[str] = ()) -> KeyedRows:
+    """Key rows by ``key``, else by the shortest unique run of leading columns, else row number."""
+    header = records[0] if records else []
+    candidates = [list(key)] + [header[:n] for n in range(1, MAX_KEY_COLUMNS + 1)]
+    for candidate in candidates:
+        table = _keyed(records, candidate)
+        if table is not None:
+            return table
+    return _numbered(records)
+
+
+def _numbered(records: list[list[str]]) -> KeyedRows:
+    header = tuple(records[0]) if records else ()
+    rows = {(str(number),): tuple(row) for number, row in enumerate(records[1:], start=1)}
+    return KeyedRows(header, ("row number",), rows)
+
+
+@dataclass(frozen=True)
+class TableComparison:
+    """Two tables compared cell by cell.
+
+    Attributes:
+        grade: The worst grade of any cell, row or column.
+        cells: The number of cells compared (rows in both × columns in both).
+        key: The key columns rows were matched by.
+        differences: Cells within tolerance or different; rows and columns removed or added.
+        row_grades: The worst grade of each row, by key (rows in only one table: differs).
+        old: The committed table.
+        new: The re-run's table.
+    """
+
+    grade: Grade
+    cells: int
+    key: tuple[str, ...]
+    differences: list[Difference]
+    row_grades: dict[tuple[str, ...], Grade]
+    old: KeyedRows
+    new: KeyedRows
+
+
+def compare_tables(
+    old_records: list[list[str]],
+    new_records: list[list[str]],
+    spec: ReplicationSpec,
+    key: Sequence[str] = (),
+    types: dict[str, str] | None = None,
+) -> TableComparison:
+    """Compare two tables cell by cell, rows matched by key (see :func:`keyed_rows`)."""
+    old = keyed_rows(old_records, key)
+    new = _keyed(new_records, old.key) if old.key != ("row number",) else None
+    if new is None:  # the re-run's rows cannot be matched by that key: match them by number
+        old, new = _numbered(old_records), _numbered(new_records)
+    types = types or {}
+    columns = [c for c in old.header if c in new.header]
+    differences: list[Difference] = []
+    grades: list[Grade] = []
+    row_grades: dict[tuple[str, ...], Grade] = {}
+    for name in old.header:
+        if name not in new.header:
+            differences.append(Difference(f"column {name}", "present", "absent", Grade.DIFFERS))
+    for name in new.header:
+        if name not in old.header:
+            differences.append(Difference(f"column {name}", "absent", "present", Grade.DIFFERS))
+    cells = 0
+    for row_key in old.rows:
+        if row_key not in new.rows:
+            row_grades[row_key] = Grade.DIFFERS
+            differences.append(Difference(f"row {old.describe(row_key)}", "present", "absent",
+                                          Grade.DIFFERS))
+            continue
+        row = []
+        for column in columns:
+            before, after = old.value(row_key, column), new.value(row_key, column)
+            grade, measure = compare_cell(before, after, spec, types.get(column))
+            cells += 1
+            row.append(grade)
+            if grade in (Grade.WITHIN_TOLERANCE, Grade.DIFFERS):
+                where = f"row {old.describe(row_key)}, column {column}"
+                differences.append(Difference(where, before, after, grade, measure))
+        row_grades[row_key] = worst(row)
+    for row_key in new.rows:
+        if row_key not in old.rows:
+            row_grades[row_key] = Grade.DIFFERS
+            differences.append(Difference(f"row {new.describe(row_key)}", "absent", "present",
+                                          Grade.DIFFERS))
+    grades = [d.grade for d in differences]
+    grade = worst(grades, Grade.EQUIVALENT)
+    return TableComparison(grade, cells, old.key, differences, row_grades, old, new)
+
+
+def _compare_csv(pair: _Pair) -> Comparison:
+    key, types = declared_schema(pair.committed_root, pair.rel)
+    table = compare_tables(read_records(pair.old), read_records(pair.new), pair.spec, key, types)
+    counts = {g: sum(1 for d in table.differences if d.grade is g)
+              for g in (Grade.WITHIN_TOLERANCE, Grade.DIFFERS)}
+    if table.grade is Grade.EQUIVALENT:
+        summary = f"all {table.cells} cells equal once parsed (row key: {', '.join(table.key)})"
+    else:
+        summary = (
+            f"{table.cells} cells compared (row key: {', '.join(table.key)}): "
+            f"{counts[Grade.WITHIN_TOLERANCE]} within tolerance, {counts[Grade.DIFFERS]} "
+            "different"
+        )
+    return pair.result(table.grade, summary, table.differences, cells=table.cells)
+
+
+# ---- JSON, notebooks, SVG ----------------------------------------------------------------
+
+
+def drop_fields(document: Any, fields: Sequence[tuple[str, ...]]) -> Any:
+    """A copy of ``document`` without the dotted ``fields`` (``*``: any key or item)."""
+    result = copy.deepcopy(document)
+    for field_path in fields:
+        _drop(result, field_path)
+    return result
+
+
+def _drop(node: Any, keys: tuple[str, ...]) -> None:
+    head, rest = keys[0], keys[1:]
+    for name, child in list(_children(node, head)):
+        if rest:
+            _drop(child, rest)
+        elif isinstance(node, dict):
+            del node[name]
+    if not rest and isinstance(node, list) and head == "*":
+        node.clear()
+
+
+def _children(node: Any, key: str) -> Iterator[tuple[Any, Any]]:
+    if isinstance(node, dict):
+        if key == "*":
+            yield from list(node.items())
+        elif key in node:
+            yield key, node[key]
+    elif isinstance(node, list):
+        if key == "*":
+            yield from enumerate(node)
+        elif key.isdigit() and int(key) < len(node):
+            yield int(key), node[int(key)]
+
+
+def _select(node: Any, keys: tuple[str, ...]) -> list[Any]:
+    if not keys:
+        return [node]
+    return [v for _, child in _children(node, keys[0]) for v in _select(child, keys[1:])]
+
+
+#: Which strings of a document are text whose numbers are compared as numbers, by kind (the
+#: others are compared exactly): a notebook's outputs.
+TEXT_WITH_NUMBERS: Mapping[str, Callable[[str], bool]] = MappingProxyType(
+    {"notebook": lambda path: path.startswith("cells.") and ".outputs." in path}
+)
+
+
+def compare_values(
+    old: Any,
+    new: Any,
+    spec: ReplicationSpec,
+    text_with_numbers: Callable[[str], bool] = lambda path: False,
+) -> tuple[Grade, list[Difference]]:
+    """Compare two parsed JSON values: structure and strings exactly, numbers as numbers.
+
+    Args:
+        old: The committed document.
+        new: The re-run's document.
+        spec: The tolerances.
+        text_with_numbers: Whether the string at a dotted path is text whose numbers are
+            compared as numbers (:func:`compare_text`).
+
+    A string under a key ``image/png`` (a notebook's image) is compared by its pixels.
+    """
+    walk = _Walk(spec, text_with_numbers, [])
+    return walk.compare(old, new, ""), walk.out
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """One comparison of two documents: its rules and the differences found so far."""
+
+    spec: ReplicationSpec
+    text_with_numbers: Callable[[str], bool]
+    out: list[Difference]
+
+    def compare(self, old: Any, new: Any, path: str) -> Grade:
+        """Grade the values at ``path``, recording each difference."""
+        if isinstance(old, dict) and isinstance(new, dict):
+            return self._mapping(old, new, path)
+        if isinstance(old, list) and isinstance(new, list):
+            return self._sequence(old, new, path)
+        if isinstance(old, str) and isinstance(new, str):
+            return self._string(old, new, path)
+        if _is_number(old) and _is_number(new):
+            return self._number(old, new, path)
+        if type(old) is type(new) and old == new:
+            return Grade.IDENTICAL
+        return self._differs(path, _show(old), _show(new))
+
+    def _differs(self, path: str, old: str, new: str, measure: str = "") -> Grade:
+        self.out.append(Difference(path or "(document)", old, new, Grade.DIFFERS, measure))
+        return Grade.DIFFERS
+
+    def _mapping(self, old: dict, new: dict, path: str) -> Grade:
+        grades = []
+        for key in sorted(set(old) | set(new), key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            if key in old and key in new:
+                grades.append(self.compare(old[key], new[key], sub))
+            else:
+                grades.append(self._differs(sub, _show(old.get(key)), _show(new.get(key))))
+        return worst(grades)
+
+    def _sequence(self, old: list, new: list, path: str) -> Grade:
+        if len(old) != len(new):
+            return self._differs(path, f"{len(old)} items", f"{len(new)} items")
+        return worst(
+            self.compare(a, b, f"{path}.{i}" if path else str(i))
+            for i, (a, b) in enumerate(zip(old, new, strict=True))
+        )
+
+    def _string(self, old: str, new: str, path: str) -> Grade:
+        if old == new:
+            return Grade.IDENTICAL
+        if path.endswith("image/png"):
+            return _compare_embedded_png(old, new, self.spec, path, self.out)
+        if not self.text_with_numbers(path):
+            return self._differs(path, _show(old), _show(new))
+        grade, found = compare_text(old, new, self.spec)
+        self.out.extend(
+            Difference(f"{path}, {d.where}", d.committed, d.rerun, d.grade, d.measure)
+            for d in found
+        )
+        return grade
+
+    def _number(self, old: float, new: float, path: str) -> Grade:
+        if isinstance(old, int) and isinstance(new, int):
+            return Grade.IDENTICAL if old == new else self._differs(path, str(old), str(new))
+        grade, measure = compare_numbers(float(old), float(new), self.spec)
+        if grade is not Grade.EQUIVALENT:
+            self.out.append(Difference(path, repr(old), repr(new), grade, measure))
+        return grade
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(absent)"
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def _compare_embedded_png(old: str, new: str, spec: ReplicationSpec, where: str,
+                          out: list[Difference]) -> Grade:
+    try:
+        a, b = base64.b64decode(old), base64.b64decode(new)
+    except (binascii.Error, ValueError):
+        out.append(Difference(where, "(image)", "(image)", Grade.DIFFERS, "not base64"))
+        return Grade.DIFFERS
+    if a == b:
+        return Grade.EQUIVALENT
+    pixels = compare_pixels(a, b, spec)
+    if pixels.grade is not Grade.EQUIVALENT:
+        measure = f"RMS {pixels.distance:.3g}" if pixels.distance is not None else ""
+        out.append(Difference(f"{where} ({pixels.summary})", "(image)", "(image)", pixels.grade,
+                              measure))
+    return pixels.grade
+
+
+def _dropped_and_changed(old: Any, new: Any, fields: Sequence[tuple[str, ...]]) -> list[str]:
+    return [".".join(f) for f in fields if _select(old, f) != _select(new, f)]
+
+
+def _compare_documents(pair: _Pair, old: Any, new: Any) -> Comparison:
+    fields = pair.spec.dropped_fields(pair.rel)
+    grade, differences = compare_values(
+        drop_fields(old, fields), drop_fields(new, fields), pair.spec,
+        TEXT_WITH_NUMBERS.get(pair.kind, lambda path: False),
+    )
+    grade = worst([grade], Grade.EQUIVALENT)
+    if grade is Grade.EQUIVALENT:
+        changed = _dropped_and_changed(old, new, fields)
+        summary = (
+            f"equal once {', '.join(changed)} (no results; {pair.spec.source}) "
+            f"{'is' if len(changed) == 1 else 'are'} dropped"
+            if changed
+            else "same content, other formatting"
+        )
+    else:
+        counts = {g: sum(1 for d in differences if d.grade is g)
+                  for g in (Grade.WITHIN_TOLERANCE, Grade.DIFFERS)}
+        summary = (
+            f"{counts[Grade.WITHIN_TOLERANCE]} value(s) within tolerance, "
+            f"{counts[Grade.DIFFERS]} different"
+        )
+    return pair.result(grade, summary, differences)
+
+
+def _unreadable(pair: _Pair, error: Exception) -> Comparison:
+    return pair.result(Grade.DIFFERS, f"not readable ({error})",
+                       [Difference("file", f"{len(pair.old)} bytes", f"{len(pair.new)} bytes",
+                                   Grade.DIFFERS)])
+
+
+def _compare_json(pair: _Pair) -> Comparison:
+    try:
+        old, new = json.loads(pair.old), json.loads(pair.new)
+    except ValueError as error:
+        return _unreadable(pair, error)
+    return _compare_documents(pair, old, new)
+
+
+def _compare_notebook(pair: _Pair) -> Comparison:
+    try:
+        old = nbformat.reads(pair.old.decode("utf-8"), as_version=4)
+        new = nbformat.reads(pair.new.decode("utf-8"), as_version=4)
+    except (ValueError, UnicodeDecodeError, nbformat.reader.NotJSONError) as error:
+        return _unreadable(pair, error)
+    return _compare_documents(pair, _plain(old), _plain(new))
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def canonical_svg(data: bytes, dropped: Sequence[str]) -> str:
+    """The SVG without the ``dropped`` elements, canonicalised (C14N 2.0, text stripped).
+
+    Raises:
+        ValueError: Not well-formed XML.
+    """
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as error:
+        raise ValueError(str(error)) from None
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] in dropped:
+                parent.remove(child)
+    return ElementTree.canonicalize(ElementTree.tostring(root, encoding="unicode"),
+                                    strip_text=True)
+
+
+def _compare_svg(pair: _Pair) -> Comparison:
+    try:
+        old = canonical_svg(pair.old, pair.spec.svg_elements)
+        new = canonical_svg(pair.new, pair.spec.svg_elements)
+    except ValueError as error:
+        return _unreadable(pair, error)
+    if old == new:
+        whole = canonical_svg(pair.old, ()) != canonical_svg(pair.new, ())
+        dropped = ", ".join(f"<{name}>" for name in pair.spec.svg_elements)
+        summary = (f"equal once {dropped} (no results; {pair.spec.source}) is dropped" if whole
+                   else "same drawing, other formatting")
+        return pair.result(Grade.EQUIVALENT, summary)
+    grade, differences = compare_text(old, new, pair.spec)
+    grade = worst([grade], Grade.EQUIVALENT)
+    summary = (
+        f"{len(differences)} number(s) within tolerance" if grade is Grade.WITHIN_TOLERANCE
+        else f"drawing differs: {differences[0].describe()}" if differences else "drawing differs"
+    )
+    return pair.result(grade, summary, differences)
+
+
+def _compare_text_file(pair: _Pair) -> Comparison:
+    old = pair.old.decode("utf-8", errors="replace")
+    new = pair.new.decode("utf-8", errors="replace")
+    if old.splitlines() == new.splitlines():
+        return pair.result(Grade.EQUIVALENT, "same lines, other line endings")
+    grade, differences = compare_text(old, new, pair.spec)
+    summary = (f"{len(differences)} number(s) within tolerance"
+               if grade is Grade.WITHIN_TOLERANCE else "text differs")
+    return pair.result(grade, summary, differences)
+
+
+def _compare_binary(pair: _Pair) -> Comparison:
+    offset = next(
+        (i for i, (a, b) in enumerate(zip(pair.old, pair.new, strict=False)) if a != b),
+        min(len(pair.old), len(pair.new)),
+    )
+    return pair.result(
+        Grade.DIFFERS,
+        f"first differing byte at offset {offset}",
+        [Difference(f"byte {offset}", f"{len(pair.old)} bytes", f"{len(pair.new)} bytes",
+                    Grade.DIFFERS)],
+    )
+
+
+#: Comparer of each kind.
+COMPARERS: Mapping[str, Callable[[_Pair], Comparison]] = MappingProxyType({
+    "manifest": _compare_json,
+    "json": _compare_json,
+    "notebook": _compare_notebook,
+    "table": _compare_csv,
+    "image": _compare_png,
+    "svg": _compare_svg,
+    "text": _compare_text_file,
+    "binary": _compare_binary,
+})
+
+
+# ---- claims ------------------------------------------------------------------------------
+
+
+def compare_claims(
+    committed_root: Path, rerun_root: Path, spec: ReplicationSpec
+) -> tuple[ClaimCheck, ...]:
+    """Each claim of the claims table: its verdicts committed and re-run, its row's grade.
+
+    Returns:
+        One check per claim in either table (none when the committed tree has no claims
+        table).
+    """
+    table = spec.claims
+    old_path, new_path = committed_root / table.table, rerun_root / table.table
+    if not old_path.is_file():
+        return ()
+    old_records = read_records(old_path.read_bytes())
+    new_records = read_records(new_path.read_bytes()) if new_path.is_file() else old_records[:1]
+    compared = compare_tables(old_records, new_records, spec, [table.key])
+    checks = []
+    for row_key in list(compared.old.rows) + [k for k in compared.new.rows
+                                              if k not in compared.old.rows]:
+        checks.append(
+            ClaimCheck(
+                claim=" ".join(row_key),
+                committed=_verdicts(compared.old, row_key, table.verdicts),
+                rerun=_verdicts(compared.new, row_key, table.verdicts),
+                grade=compared.row_grades[row_key],
+            )
+        )
+    return tuple(checks)
+
+
+def _verdicts(rows: KeyedRows, key: tuple[str, ...], columns: Sequence[str]) -> tuple:
+    if key not in rows.rows:
+        return ()
+    return tuple((c, rows.value(key, c)) for c in columns if c in rows.header)

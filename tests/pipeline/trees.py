@@ -1,0 +1,54 @@
+"""Test-only: two copies of committed outputs ("committed" and "re-run"), graded as verify does.
+
+The report and comparison tests perturb the re-run copy and grade it; expected values are
+computed in the tests from the files themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from analysis import paths
+from analysis.pipeline.compare import compare_claims, compare_output
+from analysis.pipeline.environment import current_environment
+from analysis.pipeline.manifest import load_manifest
+from analysis.pipeline.replication import (
+    VerifyResult,
+    load_replication_spec,
+    recorded_environments,
+)
+
+
+def copy_trees(base: Path, files: Iterable[str]) -> tuple[Path, Path]:
+    """Copy ``files`` (relative to the project root) into ``base/committed`` and ``base/rerun``."""
+    trees = (base / "committed", base / "rerun")
+    for root in trees:
+        for rel in files:
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(paths.ROOT / rel, target)
+    return trees
+
+
+def graded(trees: tuple[Path, Path], **changes: object) -> VerifyResult:
+    """Grade every file of both trees as verify does, the re-run "made" under Python 3.13.0.
+
+    The recorded environments come from the committed tree's ``figures/MANIFEST.json``.
+    """
+    committed, rerun = trees
+    spec = load_replication_spec(paths.ROOT)
+    names = sorted(
+        {p.relative_to(root).as_posix() for root in trees for p in root.rglob("*") if p.is_file()}
+    )
+    current = dataclasses.replace(current_environment(), python="3.13.0")
+    result = VerifyResult(
+        comparisons=tuple(compare_output(rel, committed, rerun, spec) for rel in names),
+        claims=compare_claims(committed, rerun, spec),
+        recorded=recorded_environments(load_manifest(committed / "figures/MANIFEST.json")),
+        current=current,
+        spec=spec,
+    )
+    return dataclasses.replace(result, **changes)
