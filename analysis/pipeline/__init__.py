@@ -2,7 +2,7 @@
 
 The pipeline runs every ``notebooks/NN-topic.ipynb`` with :func:`papermill.execute_notebook`
 in a worker process of its own (in its own process group), at most ``--jobs`` at once. A
-launcher process (``python -m analysis.pipeline.launcher``, one per run) imports papermill,
+launcher process (:mod:`.launcher`, one per run) imports papermill,
 ipykernel and the scientific stack once and forks a pristine worker per notebook; each worker
 forks its kernel, with the notebook's folder as working directory, the way nbval runs it, so
 no notebook's kernel shares state with another's and none pays the imports again. Kernels

@@ -1,11 +1,12 @@
 """The launcher: one process per run that imports once and forks a pristine worker per notebook.
 
-``python -m analysis.pipeline.launcher`` is started by the parent (:mod:`.supervisor`) in a
-session of its own, with the notebooks' folder as working directory and the kernels'
-environment. It imports, once, what every worker and every kernel would otherwise import
-again (:data:`PRELOAD`: papermill and nbclient for the worker; ipykernel and IPython for the
-kernel; pandas, matplotlib, seaborn and statsmodels for the notebooks), then reads job files
-from its standard input, one per line, and forks one worker per job.
+The launcher (``python -c`` :data:`analysis.pipeline.supervisor.BOOT`) is started by the
+parent (:mod:`.supervisor`) in a session of its own, with the notebooks' folder as working
+directory and exactly the kernels' environment. It imports, once, what every worker and every
+kernel would otherwise import again (:data:`PRELOAD`: papermill and nbclient for the worker;
+ipykernel and IPython for the kernel; pandas, matplotlib, seaborn and statsmodels for the
+notebooks), then reads job files from its standard input, one per line, and forks one worker
+per job.
 
 The launcher itself never runs a notebook, starts no Python thread, creates no ZeroMQ context
 and no event loop: every fork happens before any of those exist, so each worker — and each
@@ -60,19 +61,17 @@ KERNEL_MPLBACKEND = "module://matplotlib_inline.backend_inline"
 REAP_INTERVAL = 0.05
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(kernel_path: Sequence[str]) -> int:
     """Import :data:`PRELOAD`, then fork a worker for every job file read from stdin.
 
     Args:
-        argv: ``[PATH_ADDED]``: the entry the parent put in front of ``PYTHONPATH`` so that
-            the launcher runs its code; kernels get the path a kernel started the usual way
-            would have, without it.
+        kernel_path: The ``sys.path`` of a kernel started the usual way, without its first
+            entry (``ipykernel_launcher`` removes it and IPython puts ``""`` there).
 
     Returns:
         0 once stdin is closed and every worker has been reaped.
     """
-    args = list(sys.argv[1:] if argv is None else argv)
-    kernel_path = _kernel_path(sys.path, args[0] if args else None)
+    kernel_path = list(kernel_path)
     messages = os.dup(1)
     os.dup2(2, 1)  # a stray print must not corrupt the protocol
     _preload()
@@ -88,19 +87,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
     return 0
-
-
-def _kernel_path(path: Sequence[str], added: str | None) -> list[str]:
-    """``sys.path`` as a kernel started with ``python -m ipykernel_launcher`` would have it.
-
-    That kernel's first entry (its working directory, the same as the launcher's) is
-    removed by ``ipykernel_launcher`` and replaced by ``""`` when IPython starts; the entry
-    the parent added for the launcher is not a kernel's.
-    """
-    rest = list(path[1:])
-    if added is not None and rest and rest[0] == added:
-        rest = rest[1:]
-    return rest
 
 
 def _preload() -> None:
@@ -199,8 +185,6 @@ def _fork_worker(job: str, messages: int, kernel_path: list[str]) -> int:
 def _take_environment(job_file: Path) -> None:
     """Give the worker the job's environment (its own ``JUPYTER_RUNTIME_DIR``, ...)."""
     env = dict(Job.load(job_file).env)
-    if "PYTHONPATH" in os.environ:  # the launcher's, which put this code first
-        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     os.environ.clear()
     os.environ.update(env)
 
@@ -214,7 +198,3 @@ def _redirect(staging: Path) -> None:
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

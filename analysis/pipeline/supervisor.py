@@ -1,6 +1,6 @@
 """Supervising the worker processes, one per notebook, each in a process group of its own.
 
-The parent starts one launcher per run (``python -m analysis.pipeline.launcher``, in a session
+The parent starts one launcher per run (:mod:`.launcher`, in a session
 of its own, so that a terminal's Ctrl-C reaches only the parent; :mod:`.launcher`), which
 imports the worker's and the kernels' modules once and forks a pristine worker for each job the
 parent hands it; each worker forks its kernel. The parent polls the launcher's reports, and on
@@ -46,9 +46,18 @@ from analysis.pipeline.signals import SignalGuard
 STOP_GRACE: float = 3.0
 #: Seconds between polls of the running workers.
 POLL_INTERVAL: float = 0.05
-#: The folder holding the ``analysis`` package the parent runs (put first on the launcher's
-#: ``PYTHONPATH`` so that the workers run the same code).
+#: The folder holding the ``analysis`` package the parent runs (put in front of the launcher's
+#: ``sys.path`` so that the workers run the same code).
 PACKAGE_PARENT: Path = Path(__file__).resolve().parents[2]
+#: The launcher's command line: ``python -c BOOT PACKAGE_PARENT``. The interpreter starts with
+#: exactly the kernels' environment, so its ``sys.path`` (after the first entry, ``""`` here and
+#: the working folder for ``python -m ipykernel_launcher``) is the one a kernel started the
+#: usual way would have; that is recorded for the kernels before the folder holding the
+#: parent's ``analysis`` package is put in front, so that the workers run the parent's code.
+BOOT = (
+    "import sys; kernel_path = sys.path[1:]; sys.path.insert(1, sys.argv[1]); "
+    "from analysis.pipeline.launcher import main; sys.exit(main(kernel_path))"
+)
 #: The launcher's log (its standard error), in the staging folder.
 LAUNCHER_LOG = "launcher.log"
 
@@ -78,17 +87,13 @@ class Launcher:
     """The run's launcher process and what it reported (see :mod:`.launcher`)."""
 
     def __init__(self, project: Project, env: Mapping[str, str]) -> None:
-        launcher_env = dict(env)
-        launcher_env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [str(PACKAGE_PARENT), env.get("PYTHONPATH")])
-        )
-        command = [sys.executable, "-m", "analysis.pipeline.launcher", str(PACKAGE_PARENT)]
+        command = [sys.executable, "-c", BOOT, str(PACKAGE_PARENT)]
         self.log = project.staging_root / LAUNCHER_LOG
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 command,
                 cwd=project.notebooks_dir,  # the kernels' folder (matplotlib reads it at import)
-                env=launcher_env,
+                env=dict(env),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,

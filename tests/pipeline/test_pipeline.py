@@ -15,6 +15,8 @@ from PIL import Image
 
 from analysis import paths, pipeline
 from analysis.pipeline import ParameterError, Project, runner
+from analysis.pipeline.project import KERNEL_ENV_DEFAULTS
+from tests.throwaway import cli_env, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -428,10 +430,13 @@ def test_a_forked_kernel_is_like_a_started_one(throwaway, tmp_path):
     """
     project = throwaway({"01-probe": [("code", "output_dir = None", ["parameters"]),
                                       ("code", PROBE, [])]})
-    assert pipeline.run_notebooks(project, log=lambda line: None).ok
+    done = run_cli(project.root, "run")  # its package first on PYTHONPATH, as verify runs it
+    assert done.returncode == 0, done.stdout + done.stderr
     forked = nbformat.read(project.notebooks_dir / "01-probe.ipynb", as_version=4)
 
-    env = runner._kernel_env()
+    env = cli_env(project.root)  # as the run's kernels get it
+    for name, value in KERNEL_ENV_DEFAULTS.items():
+        env.setdefault(name, value)
     env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
     env[paths.OUTPUT_DIR_ENV] = str(tmp_path / "out")
     (tmp_path / "out").mkdir()
@@ -451,6 +456,7 @@ def test_a_forked_kernel_is_like_a_started_one(throwaway, tmp_path):
         return dict(line.split(" = ", 1) for line in lines)
 
     probe = printed(forked)
+    assert probe["paths module"] == str(project.root / "analysis" / "paths.py")
     assert probe["max_columns"] == "20" and probe["shell"] == "ZMQInteractiveShell"
     assert probe["analysis imported"] == "False" and probe["session leader"] == "True"
     assert probe == printed(usual)
