@@ -131,9 +131,11 @@ RULES: Mapping[str, Rule] = MappingProxyType({
     "dispersion": Rule(
         "float", "Quasi-Poisson scale phi: the variance of each count is phi times its mean "
         "(1 = Poisson); a design effect for shares.", minimum=1.0),
-    "fragile_below": Rule(
-        "float", "A verdict that flips at a dispersion below this is called fragile.",
-        minimum=1.0, exclusive=True),
+    "noise_sigma": Rule(
+        "float", "Year-noise sigma of the change claims: the standard deviation of a log-normal "
+        "year effect on each count's mean (0.1: about 10 per cent from year to year beyond "
+        "Poisson variation); the default is data/claims.yaml's noise.reference_sigma.",
+        minimum=0.0),
 })
 
 

@@ -13,7 +13,7 @@ seaborn adds nothing: :func:`horizontal_bars` is one series with a colour per ro
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -431,46 +431,71 @@ def ratio_panels(
 def flip_points(
     data: pd.DataFrame,
     label: str,
-    flip: str,
+    flips: Mapping[str, str],
     *,
-    fragile_below: float,
+    origin: float,
+    log_scale: bool,
     title: str,
     xlabel: str,
     source: str,
+    reference: float | None = None,
+    reference_label: str = "",
     note: str = "",
 ) -> Figure:
-    """Where each verdict flips as the dispersion grows, fragile claims highlighted.
+    """Where each verdict flips as a noise parameter grows: one marker per kind of flip.
+
+    Each row is a claim; each flip column (e.g. unadjusted and Holm-adjusted) gets its own
+    colour and marker, a line from ``origin`` to the point, and its value written beside
+    it. Rows are ordered by the last flip column, the smallest (most fragile) on top and rows
+    without it at the bottom; a row without a value in a column has no marker for it.
 
     Args:
-        data: Rows with ``label`` and ``flip`` (the flip point; rows without one are
-            left out by the caller).
+        data: Rows with ``label`` and the flip columns.
         label: Column of human-readable row labels.
-        flip: Column of flip points (dispersion values >= 1).
-        fragile_below: Flip points below this are drawn as fragile, with a dashed line.
+        flips: Flip column -> legend text, in drawing order.
+        origin: Where the parameter starts (1 for a dispersion, 0 for a noise sigma).
+        log_scale: Draw the axis on a log scale (with plain tick labels).
         title: Chart title.
         xlabel: Axis label.
         source: Where in the report.
+        reference: A reference value drawn as a dashed line (e.g. the reference sigma).
+        reference_label: Legend text of the reference line.
         note: Further remark.
 
     Returns:
         The figure.
     """
-    ordered = data.sort_values(flip, ascending=False).reset_index(drop=True)
-    fig = Figure(figsize=(7.5, max(2.4, 0.45 * len(ordered) + 1.4)))
+    columns = list(flips)
+    ordered = data.sort_values(columns[-1], ascending=False, na_position="first")
+    ordered = ordered.reset_index(drop=True)
+    fig = Figure(figsize=(7.5, max(2.6, 0.55 * len(ordered) + 1.5)))
     ax = fig.subplots()
-    positions = np.arange(len(ordered))
-    fragile = (ordered[flip] < fragile_below).to_numpy()
-    for mask, colour, name in ((fragile, PALETTE[1], f"flips below {fragile_below:g}"),
-                               (~fragile, PALETTE[0], f"holds to {fragile_below:g} or more")):
-        ax.hlines(positions[mask], 1.0, ordered[flip][mask], color=colour, linewidth=2)
-        ax.scatter(ordered[flip][mask], positions[mask], color=colour, zorder=3, label=name)
-    for position, value in zip(positions, ordered[flip], strict=True):
-        ax.annotate(f"{value:.2f}", (value, position), xytext=(5, 0),
-                    textcoords="offset points", va="center", fontsize=8)
-    ax.axvline(fragile_below, color=GREY, linestyle="--", linewidth=1)
-    ax.set_xscale("log")
-    ax.set_xlim(1.0, max(float(ordered[flip].max()) * 1.6, fragile_below * 1.6))
-    _plain_ticks(ax, [t for t in (1, 1.5, 2, 3, 5, 10, 20, 50, 100) if t <= ax.get_xlim()[1]])
+    positions = np.arange(len(ordered), dtype=float)
+    offsets = np.linspace(0.15, -0.15, len(columns)) if len(columns) > 1 else [0.0]
+    markers = ("o", "D", "s", "^")
+    for index, (column, offset) in enumerate(zip(columns, offsets, strict=True)):
+        values = pd.to_numeric(ordered[column], errors="coerce")
+        shown = values.notna().to_numpy()
+        rows = positions[shown] + offset
+        colour = PALETTE[index]
+        ax.hlines(rows, origin, values[shown], color=colour, linewidth=2)
+        ax.scatter(values[shown], rows, color=colour, marker=markers[index], zorder=3,
+                   label=flips[column])
+        for row, value in zip(rows, values[shown], strict=True):
+            ax.annotate(f"{value:.3g}", (value, row), xytext=(5, 0),
+                        textcoords="offset points", va="center", fontsize=8)
+    largest = float(pd.concat([pd.to_numeric(ordered[c], errors="coerce")
+                               for c in columns]).max())
+    if reference is not None:
+        ax.axvline(reference, color=GREY, linestyle="--", linewidth=1, label=reference_label)
+        largest = max(largest, reference)
+    if log_scale:
+        ax.set_xscale("log")
+        ax.set_xlim(origin, largest * 1.6)
+        _plain_ticks(ax, [t for t in (1, 1.5, 2, 3, 5, 10, 20, 50, 100)
+                          if t <= ax.get_xlim()[1]])
+    else:
+        ax.set_xlim(origin, largest * 1.25)
     ax.set_yticks(positions, [textwrap.fill(str(v), 34) for v in ordered[label]])
     ax.set_xlabel(xlabel)
     ax.set_title(title)

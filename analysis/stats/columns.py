@@ -27,6 +27,10 @@ COLUMNS: Mapping[str, tuple[str, str, str]] = MappingProxyType({
                 "(empty when no test applies)."),
     "p_display": ("string", "", "The p-value as shown: from its logarithm, never 0 (e.g. "
                   "2.6e-16, < 1e-300)."),
+    "p_two_sided": ("number", "probability", "Two-sided p-value of the test of no change "
+                    "between the two counts (for the exact conditional test: twice the "
+                    "smaller one-sided tail)."),
+    "p_two_sided_display": ("string", "", "p_two_sided as shown: from its logarithm, never 0."),
     "method": ("string", "", "The method of the interval and test, in words."),
     "count1": ("integer", "count", "The earlier count of the comparison."),
     "count2": ("integer", "count", "The later count of the comparison."),

@@ -15,6 +15,16 @@ exact binomial tail ``P(X >= x) = I_p(x, n - x + 1)`` (regularized incomplete be
 to these non-integer effective counts, and so does the Clopper-Pearson interval, which is
 its inversion. At ``phi = 1`` both are scipy's exact binomial test and interval.
 
+**Year-to-year noise (multiplicative).** A second model for two registered counts treats each
+year's count as Poisson with a mean that carries a log-normal year effect:
+``Y_t ~ Poisson(mu_t exp(e_t))``, ``e_t ~ N(0, sigma^2)`` independently for each year
+(the Poisson-log-normal mixture; its variance ``mu + (exp(sigma^2) - 1) mu^2`` grows with the
+square of the mean, like the negative binomial's). The claim concerns ``mu_2 / mu_1``; the
+log of the observed ratio is then approximately normal with variance
+``1/c1 + 1/c2 + 2 sigma^2`` (delta method for the Poisson part), which gives a one-sided
+z-test, its central interval and a closed-form ``sigma`` at which the verdict changes
+(:func:`lognormal_direction`, :func:`noise_flip`).
+
 **Agreement by construction.** The central ``conf_level`` interval is the set of reference
 values that neither one-sided test rejects at ``alpha / 2``, ``alpha = 1 - conf_level``. A
 claim is *supported* when the one-sided p-value in the claimed direction is below
@@ -32,7 +42,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 from scipy import stats as sps
-from statsmodels.stats.multitest import multipletests
 
 from analysis.stats.estimates import (
     check_conf_level,
@@ -47,12 +56,18 @@ __all__ = [
     "DirectionalTest",
     "binomial_direction",
     "central_p",
+    "check_sigma",
     "clopper_pearson_limits",
     "dispersion_flip",
+    "first_change",
     "holm",
     "intersection_union",
     "log_tail",
+    "lognormal_direction",
+    "noise_flip",
     "rate_direction",
+    "tail_pair",
+    "year_noise_sigma",
 ]
 
 #: The side of the reference a claim asserts.
@@ -148,6 +163,29 @@ def central_p(successes: float, trials: float, p0: float) -> float:
     return min(1.0, 2.0 * math.exp(smaller))
 
 
+def tail_pair(
+    successes: float, trials: float, p0: float, side: str, dispersion: float = 1.0,
+) -> tuple[float, float]:
+    """Log one-sided p-values in the claimed and the opposite direction, effective counts.
+
+    The cheap core of :func:`binomial_direction` and :func:`rate_direction` (no interval):
+    the counts count as ``successes / dispersion`` of ``trials / dispersion``.
+
+    Args:
+        successes: ``x``.
+        trials: ``n``.
+        p0: The reference proportion, in (0, 1).
+        side: The claimed side, ``"above"`` or ``"below"``.
+        dispersion: Quasi-Poisson scale or design effect, at least 1.
+
+    Returns:
+        ``(log p_claimed, log p_opposite)``.
+    """
+    xe, ne = successes / dispersion, trials / dispersion
+    other = "below" if side == "above" else "above"
+    return log_tail(xe, ne, p0, side), log_tail(xe, ne, p0, other)
+
+
 def clopper_pearson_limits(successes: float, trials: float, alpha: float) -> tuple[float, float]:
     """Central Clopper-Pearson limits at level ``1 - alpha`` for real-valued counts.
 
@@ -175,10 +213,17 @@ def _verdict(log_p_claimed: float, log_p_other: float, alpha: float) -> str:
     return "inconclusive"
 
 
-def _jeffreys_direction(successes: float, trials: float, p0: float, side: str) -> float:
-    """Posterior probability of ``pi > p0`` (or ``< p0``) under the Jeffreys Beta(1/2, 1/2)."""
-    posterior = sps.beta(successes + 0.5, trials - successes + 0.5)
-    return float(posterior.sf(p0) if side == "above" else posterior.cdf(p0))
+def _jeffreys_log_opposite(successes: float, trials: float, p0: float, side: str) -> float:
+    """Log posterior probability of the side opposite ``side``, Jeffreys Beta(1/2, 1/2) prior.
+
+    The posterior is Beta(x + 1/2, n - x + 1/2); ``P(pi <= p0)`` is the regularized
+    incomplete beta ``I_p0(a, b)``, computed on the log scale so that it never rounds to 0
+    (and the claimed side's probability, its complement, never to exactly 1).
+    """
+    a, b = successes + 0.5, trials - successes + 0.5
+    if side == "above":
+        return _log_betainc(a, b, p0)
+    return _log_betainc(b, a, 1.0 - p0)
 
 
 @dataclass(frozen=True)
@@ -195,8 +240,13 @@ class DirectionalTest:
         dispersion: Quasi-Poisson scale (design effect) used.
         log_p: Natural log of the one-sided p-value in the claimed direction.
         log_p_other: Natural log of the one-sided p-value in the opposite direction.
-        prob_direction: Posterior probability of the claimed side (Jeffreys prior).
+        log_prob_opposite: Natural log of the posterior probability of the opposite side
+            (Jeffreys prior for the binomial tests; a flat prior on the log ratio for the
+            log-normal test, where it equals ``log_p``). Kept on the log scale: the claimed
+            side's probability, its complement, is often within 1e-16 of 1.
         verdict: One of :data:`VERDICTS`.
+        noise_sigma: The log-normal year-noise ``sigma`` of :func:`lognormal_direction`
+            (0 for the binomial tests).
     """
 
     estimate: float
@@ -208,8 +258,9 @@ class DirectionalTest:
     dispersion: float
     log_p: float
     log_p_other: float
-    prob_direction: float
+    log_prob_opposite: float
     verdict: str
+    noise_sigma: float = 0.0
 
     @property
     def p_value(self) -> float:
@@ -234,15 +285,14 @@ def _binomial_test(
 ) -> DirectionalTest:
     alpha = 1.0 - check_conf_level(conf_level)
     phi = check_dispersion(dispersion)
-    other = "below" if side == "above" else "above"
     xe, ne = x / phi, n / phi
-    log_p, log_p_other = log_tail(xe, ne, p0, side), log_tail(xe, ne, p0, other)
+    log_p, log_p_other = tail_pair(x, n, p0, side, phi)
     low, high = clopper_pearson_limits(xe, ne, alpha)
     return DirectionalTest(
         estimate=to_scale(x / n), ci_low=to_scale(low), ci_high=to_scale(high),
         reference=to_scale(p0), side=side, conf_level=1.0 - alpha, dispersion=phi,
         log_p=log_p, log_p_other=log_p_other,
-        prob_direction=_jeffreys_direction(xe, ne, p0, side),
+        log_prob_opposite=_jeffreys_log_opposite(xe, ne, p0, side),
         verdict=_verdict(log_p, log_p_other, alpha),
     )
 
@@ -318,8 +368,9 @@ def intersection_union(tests: Sequence[DirectionalTest]) -> DirectionalTest:
     component p-value (Berger's intersection-union test, level alpha without adjustment).
     The returned test is the binding (largest-p) component's, whose interval is the one that
     decides; its verdict is *supported* when all components are, *contradicted* when any
-    component is, *inconclusive* otherwise. ``prob_direction`` is the product of the
-    components' (independent posteriors).
+    component is, *inconclusive* otherwise. The posterior probability that every component
+    lies on its claimed side is the product of the components' (independent posteriors), so
+    ``log_prob_opposite`` is the log of one minus that product.
 
     Args:
         tests: Component tests (at least two), same level and dispersion.
@@ -338,8 +389,127 @@ def intersection_union(tests: Sequence[DirectionalTest]) -> DirectionalTest:
         reference=binding.reference, side=binding.side, conf_level=binding.conf_level,
         dispersion=binding.dispersion, log_p=binding.log_p,
         log_p_other=min(t.log_p_other for t in tests),
-        prob_direction=math.prod(t.prob_direction for t in tests), verdict=verdict,
+        log_prob_opposite=_log_any(tuple(t.log_prob_opposite for t in tests)),
+        verdict=verdict, noise_sigma=binding.noise_sigma,
     )
+
+
+def _log_any(log_qs: tuple[float, ...]) -> float:
+    """``log(1 - prod(1 - q_i))`` from ``log q_i``: the chance that some event happens.
+
+    When every ``q_i`` is tiny the result is ``log(sum q_i)`` to double precision, computed
+    by log-sum-exp so that it never underflows.
+    """
+    if max(log_qs) < -30.0:
+        return float(special.logsumexp(log_qs))
+    log_none = sum(math.log1p(-math.exp(q)) for q in log_qs)
+    return math.log(-math.expm1(log_none))
+
+
+def check_sigma(value: object, name: str = "noise_sigma") -> float:
+    """Validate a year-noise standard deviation on the log scale: a finite number >= 0.
+
+    Args:
+        value: The candidate value.
+        name: The argument name, used in the error message.
+
+    Returns:
+        The value as a float.
+
+    Raises:
+        ValueError: If ``value`` is not a finite number of at least 0.
+    """
+    message = f"{name} must be a finite number >= 0, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(message)
+    result = float(value)
+    if not math.isfinite(result) or result < 0.0:
+        raise ValueError(message)
+    return result
+
+
+def _log_ratio_and_variance(earlier: int, later: int) -> tuple[float, float]:
+    c1 = check_count(earlier, "earlier", positive=True)
+    c2 = check_count(later, "later", positive=True)
+    return math.log(c2 / c1), 1.0 / c1 + 1.0 / c2
+
+
+def lognormal_direction(
+    earlier: int, later: int, side: str, *, noise_sigma: float, conf_level: float = 0.95,
+) -> DirectionalTest:
+    """Test a claimed change of two counts under a log-normal year effect of size ``sigma``.
+
+    Model: ``Y_t ~ Poisson(mu_t exp(e_t))`` with ``e_t ~ N(0, sigma^2)`` for each of the two
+    years, independently; the claim is about ``RR = mu_2 / mu_1`` (the level the years'
+    registering process would give on average, not the two years' realized counts). Then
+    ``log(c2 / c1)`` is approximately ``N(log RR, 1/c1 + 1/c2 + 2 sigma^2)``: a one-sided
+    z-test in the claimed direction at ``alpha / 2`` and the central Wald interval that
+    inverts it. At ``sigma = 0`` this is the Wald test of Poisson counts.
+
+    Args:
+        earlier: The earlier count (positive).
+        later: The later count (positive).
+        side: ``"above"`` for a claimed increase, ``"below"`` for a decrease.
+        noise_sigma: Standard deviation of the year effect on the log scale (0.1 is a
+            year-to-year variation of about 10 per cent beyond Poisson), at least 0.
+        conf_level: Confidence level of the central interval.
+
+    Returns:
+        The :class:`DirectionalTest` on the rate-ratio scale (reference 1);
+        ``log_prob_opposite`` is the posterior of the opposite side under a flat prior on
+        ``log RR``, which equals ``log_p``.
+
+    Raises:
+        ValueError: A count that is not a positive integer, a bad side, level or sigma.
+
+    Example:
+        >>> t = lognormal_direction(614, 746, "above", noise_sigma=0.1)
+        >>> t.verdict, round(t.p_value, 3)
+        ('inconclusive', 0.099)
+    """
+    log_ratio, poisson = _log_ratio_and_variance(earlier, later)
+    sigma = check_sigma(noise_sigma)
+    alpha = 1.0 - check_conf_level(conf_level)
+    side = _check_side(side)
+    se = math.sqrt(poisson + 2.0 * sigma**2)
+    z = log_ratio / se
+    up, down = float(special.log_ndtr(-z)), float(special.log_ndtr(z))
+    log_p, log_p_other = (up, down) if side == "above" else (down, up)
+    half = -float(special.ndtri(alpha / 2)) * se
+    return DirectionalTest(
+        estimate=math.exp(log_ratio), ci_low=math.exp(log_ratio - half),
+        ci_high=math.exp(log_ratio + half), reference=1.0, side=side,
+        conf_level=1.0 - alpha, dispersion=1.0, log_p=log_p, log_p_other=log_p_other,
+        log_prob_opposite=log_p, verdict=_verdict(log_p, log_p_other, alpha),
+        noise_sigma=sigma,
+    )
+
+
+def noise_flip(earlier: int, later: int, *, conf_level: float = 0.95) -> float | None:
+    """The year-noise ``sigma`` at which the verdict of :func:`lognormal_direction` changes.
+
+    The z statistic ``log(c2/c1) / sqrt(v + 2 sigma^2)`` (``v = 1/c1 + 1/c2``) reaches the
+    critical value ``z_{alpha/2}`` at ``sigma = sqrt(((log(c2/c1) / z)^2 - v) / 2)``: below
+    it the verdict at ``sigma = 0`` (supported or contradicted, whichever side is claimed)
+    holds, above it the verdict is inconclusive.
+
+    Args:
+        earlier: The earlier count (positive).
+        later: The later count (positive).
+        conf_level: Confidence level (the test is one-sided at half of ``1 - conf_level``).
+
+    Returns:
+        The flip point, or ``None`` when the verdict is already inconclusive at ``sigma = 0``
+        (more noise never makes it conclusive).
+
+    Example:
+        >>> round(noise_flip(614, 746), 4)
+        0.0588
+    """
+    log_ratio, poisson = _log_ratio_and_variance(earlier, later)
+    z = -float(special.ndtri((1.0 - check_conf_level(conf_level)) / 2))
+    excess = (log_ratio / z) ** 2 - poisson
+    return math.sqrt(excess / 2.0) if excess > 0 else None
 
 
 def dispersion_flip(
@@ -359,23 +529,82 @@ def dispersion_flip(
         The flip point (the verdict changes just above it), or ``None`` when no
         ``phi`` in ``[1, upper]`` changes it.
     """
-    base = verdict_at(1.0)
     steps = max(2, int(16 * math.log2(max(upper, 2.0))))
     grid = np.geomspace(1.0, max(upper, 1.0 + 1e-6), steps)
-    previous = 1.0
-    for phi in grid[1:]:
-        if verdict_at(float(phi)) != base:
-            low, high = previous, float(phi)
-            while high - low > tol * low:
+    return first_change(verdict_at, tuple(float(phi) for phi in grid), tol=tol)
+
+
+def year_noise_sigma(counts: Sequence[int]) -> float:
+    """A moment estimate of the log-normal year noise from a series of consecutive years.
+
+    Under the model of :func:`lognormal_direction` with a mean that moves smoothly (linearly
+    on the log scale) from year to year, each second difference of the log counts,
+    ``s_t = log y_{t+1} - 2 log y_t + log y_{t-1}``, has mean 0 and variance
+    ``6 sigma^2 + 1/y_{t-1} + 4/y_t + 1/y_{t+1}`` (the Poisson part by the delta method). So
+    ``sigma^2 = (mean(s^2) - mean(Poisson part)) / 6``, floored at 0. A trend that curves
+    inflates it; with a short series the estimate is very uncertain (three years give one
+    second difference: one degree of freedom).
+
+    Args:
+        counts: The counts of consecutive years (at least three, all positive).
+
+    Returns:
+        The estimate of sigma (0 when the second differences are no larger than Poisson
+        variation alone).
+
+    Raises:
+        ValueError: Fewer than three counts, or a count that is not a positive integer.
+
+    Example:
+        >>> round(year_noise_sigma([618, 638, 531]), 3)
+        0.078
+    """
+    values = [check_count(c, f"counts[{i}]", positive=True) for i, c in enumerate(counts)]
+    if len(values) < 3:
+        raise ValueError(f"counts must hold at least 3 consecutive years, got {len(values)}")
+    logs = np.log(np.asarray(values, dtype=float))
+    second = logs[2:] - 2.0 * logs[1:-1] + logs[:-2]
+    inverse = 1.0 / np.asarray(values, dtype=float)
+    poisson = inverse[2:] + 4.0 * inverse[1:-1] + inverse[:-2]
+    return math.sqrt(max(0.0, float(np.mean(second**2) - np.mean(poisson)) / 6.0))
+
+
+def first_change(
+    verdict_at: Callable[[float], str], grid: Sequence[float], *, tol: float = 1e-9,
+) -> float | None:
+    """The first point of an increasing grid where a verdict differs from its value at the start.
+
+    The grid is scanned in order; the change between two grid points is then located by
+    bisection to ``tol`` relative to the larger point (absolute ``tol`` near 0).
+
+    Args:
+        verdict_at: The verdict as a function of the parameter.
+        grid: Increasing parameter values; the first is the reference point.
+        tol: Tolerance of the returned value.
+
+    Returns:
+        The change point (the verdict differs just above it), or ``None`` when the verdict
+        is the same at every grid point.
+    """
+    base = verdict_at(grid[0])
+    previous = grid[0]
+    for value in grid[1:]:
+        if verdict_at(value) != base:
+            low, high = previous, value
+            while high - low > tol * max(high, 1.0):
                 middle = 0.5 * (low + high)
                 low, high = (middle, high) if verdict_at(middle) == base else (low, middle)
             return high
-        previous = float(phi)
+        previous = value
     return None
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm's step-down adjustment (statsmodels ``multipletests``, ``method='holm'``).
+    """Holm's step-down adjustment: sorted ``p_(i)`` times ``m - i + 1``, running maximum, cap 1.
+
+    The closed form, not statsmodels' ``multipletests`` (which agrees to the last digit but
+    runs a full garbage collection on every call, too slow for the flip searches that adjust
+    the family thousands of times).
 
     Args:
         p_values: The family's p-values.
@@ -385,4 +614,9 @@ def holm(p_values: Sequence[float]) -> list[float]:
     """
     if not p_values:
         return []
-    return [float(p) for p in multipletests(list(p_values), method="holm")[1]]
+    values = np.asarray(p_values, dtype=float)
+    order = np.argsort(values, kind="stable")
+    scaled = values[order] * np.arange(len(values), 0, -1)
+    adjusted = np.empty_like(values)
+    adjusted[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    return [float(p) for p in adjusted]

@@ -26,7 +26,9 @@ from analysis.stats.pvalues import format_p, log10_p
 
 __all__ = [
     "CORE_COLUMNS",
+    "PERCENT_CHANGE_COLUMNS",
     "Estimate",
+    "PercentChange",
     "check_conf_level",
     "check_count",
     "check_count_within",
@@ -242,6 +244,41 @@ def _plain_scalar(value: object, where: str) -> Any:
 # ---------------------------------------------------------------------------
 
 
+#: Columns :meth:`Estimate.to_record` gives an estimate with a percentage change, in order.
+PERCENT_CHANGE_COLUMNS: tuple[str, ...] = (
+    "percent_change", "percent_change_ci_low", "percent_change_ci_high",
+)
+
+
+@dataclass(frozen=True)
+class PercentChange:
+    """A ratio's change in per cent, ``100 x (ratio - 1)``, with the ratio's interval mapped.
+
+    Attributes:
+        estimate: The change in per cent (``-37.1`` for a ratio of 0.629).
+        ci_low: Lower limit, in per cent.
+        ci_high: Upper limit, in per cent (``inf`` for an unbounded ratio).
+    """
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+
+    @classmethod
+    def of_ratio(cls, ratio: float, low: float, high: float) -> PercentChange:
+        """The change in per cent of a ratio and its limits.
+
+        Example:
+            >>> PercentChange.of_ratio(0.5, 0.4, 0.6).estimate
+            -50.0
+        """
+        return cls(100.0 * (ratio - 1.0), 100.0 * (low - 1.0), 100.0 * (high - 1.0))
+
+    def values(self) -> tuple[float, float, float]:
+        """Estimate and limits, in the order of :data:`PERCENT_CHANGE_COLUMNS`."""
+        return self.estimate, self.ci_low, self.ci_high
+
+
 @dataclass(frozen=True)
 class Estimate:
     """One estimated quantity with its interval, test and provenance.
@@ -257,7 +294,9 @@ class Estimate:
             when no test was made.
         method: Human-readable description of test and interval.
         inputs: The inputs the estimate was computed from (scalars only).
-        extra: Secondary numbers (e.g. ``percent_change``), scalars or ``None``.
+        extra: Secondary numbers (e.g. the test statistic), scalars or ``None``.
+        percent_change: For a ratio, its change in per cent with the interval
+            (:class:`PercentChange`); ``None`` for other metrics.
 
     Example:
         >>> e = Estimate("proportion", 16 / 213, 0.047, 0.119, 0.95, None,
@@ -275,6 +314,7 @@ class Estimate:
     method: str
     inputs: dict[str, Scalar] = field(hash=False)
     extra: dict[str, Any] = field(default_factory=dict, hash=False)
+    percent_change: PercentChange | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.metric, str) or not self.metric:
@@ -316,7 +356,8 @@ class Estimate:
         """Flatten the estimate into one dictionary (one table row).
 
         The core fields come first (see :data:`CORE_COLUMNS`), then each input
-        as ``input_<name>`` and each secondary number as ``extra_<name>``.
+        as ``input_<name>``, the percentage change (:data:`PERCENT_CHANGE_COLUMNS`) when
+        there is one, and each secondary number as ``extra_<name>``.
 
         Returns:
             A flat ``dict`` of scalars.
@@ -338,6 +379,8 @@ class Estimate:
             "method": self.method,
         }
         record.update({f"input_{key}": value for key, value in self.inputs.items()})
+        if self.percent_change is not None:
+            record.update(zip(PERCENT_CHANGE_COLUMNS, self.percent_change.values(), strict=True))
         record.update({f"extra_{key}": value for key, value in self.extra.items()})
         return record
 
@@ -369,8 +412,9 @@ def estimates_frame(estimates: Iterable[Estimate]) -> pd.DataFrame:
     """Tabulate estimates, one row per estimate, in a stable column order.
 
     Columns are :data:`CORE_COLUMNS`, then the ``input_<name>`` columns in order
-    of first appearance, then the ``extra_<name>`` columns in order of first
-    appearance. Cells for inputs or extras an estimate does not have are missing
+    of first appearance, :data:`PERCENT_CHANGE_COLUMNS` when any estimate has a
+    percentage change, then the ``extra_<name>`` columns in order of first
+    appearance. Cells for inputs, changes or extras an estimate does not have are missing
     (NaN). ``p_value`` is a float column (``None`` becomes NaN).
 
     Args:
@@ -391,15 +435,18 @@ def estimates_frame(estimates: Iterable[Estimate]) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
     input_columns: dict[str, None] = {}
     extra_columns: dict[str, None] = {}
+    changes = False
     for position, item in enumerate(estimates):
         if not isinstance(item, Estimate):
             raise ValueError(f"estimates[{position}] must be an Estimate, got {item!r}")
         for key in item.inputs:
             input_columns.setdefault(f"input_{key}")
+        changes = changes or item.percent_change is not None
         for key in item.extra:
             extra_columns.setdefault(f"extra_{key}")
         records.append(item.to_record())
-    columns = [*CORE_COLUMNS, *input_columns, *extra_columns]
+    columns = [*CORE_COLUMNS, *input_columns, *(PERCENT_CHANGE_COLUMNS if changes else ()),
+               *extra_columns]
     frame = pd.DataFrame.from_records(records, columns=columns)
     for name in ("estimate", "ci_low", "ci_high", "conf_level", "p_value"):
         frame[name] = pd.to_numeric(frame[name], errors="raise").astype("float64")

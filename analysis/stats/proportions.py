@@ -2,6 +2,8 @@
 
 * :func:`proportion_ci` -- a proportion with a binomial confidence interval
   (Wilson by default) and optionally an exact binomial test.
+* :func:`share_bounds` -- the bounds of a share when some outcomes are not stated, and
+  the share among the stated outcomes (which is not a bound).
 * :func:`composition` -- shares of a total, with an explicit remainder row when
   the reported parts do not add up to the total.
 * :func:`percentage_consistency` -- is a printed percentage consistent with
@@ -21,6 +23,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, Literal
@@ -47,6 +50,8 @@ __all__ = [
     "implied_total",
     "percentage_consistency",
     "proportion_ci",
+    "ShareBounds",
+    "share_bounds",
 ]
 
 # name -> (statsmodels proportion_confint method, description)
@@ -177,6 +182,77 @@ def proportion_ci(
             "percent_ci_high": 100.0 * high,
         },
     )
+
+
+@dataclass(frozen=True)
+class ShareBounds:
+    """A share of a total when some outcomes are not stated: two bounds and a third number.
+
+    Attributes:
+        lower: No unstated case has the property: ``part / total`` (the lower bound).
+        upper: Every unstated case has it: ``(total - other) / total`` (the upper bound).
+        among_stated: ``part / (part + other)``, the share among the stated outcomes. Not a
+            bound: it assumes the unstated cases split as the stated ones do.
+        unstated: How many outcomes are not stated (``total - part - other``).
+    """
+
+    lower: Estimate
+    upper: Estimate
+    among_stated: Estimate
+    unstated: int
+
+    #: Labels of :meth:`estimates`, in the same order.
+    LABELS = ("lower bound: no unstated outcome counted", "upper bound: every unstated "
+              "outcome counted", "among the stated outcomes (not a bound)")
+
+    def estimates(self) -> tuple[Estimate, Estimate, Estimate]:
+        """Lower bound, upper bound and the share among stated outcomes, in that order."""
+        return self.lower, self.upper, self.among_stated
+
+
+def share_bounds(
+    part: int, other: int, total: int, *, conf_level: float = 0.95, method: str = "wilson",
+    dispersion: float = 1.0,
+) -> ShareBounds:
+    """Bounds of the share of ``total`` with a property when some outcomes are unstated.
+
+    Of ``total`` cases, ``part`` are stated to have the property (e.g. 1,391 of 2,331 cases
+    opened for prosecution, para. 41) and ``other`` not to have it (567 dropped); the rest
+    (373) are not accounted for. The share with the property lies between the two
+    bounds whatever the unstated cases were; each bound comes with its binomial interval
+    (:func:`proportion_ci`), so ``[lower.ci_low, upper.ci_high]`` covers both the missing
+    outcomes and the binomial variation.
+
+    Args:
+        part: Cases stated to have the property.
+        other: Cases stated not to have it.
+        total: All cases.
+        conf_level: Confidence level of every interval.
+        method: Interval method, see :func:`proportion_ci`.
+        dispersion: Design effect, see :func:`proportion_ci`.
+
+    Returns:
+        The :class:`ShareBounds`.
+
+    Raises:
+        ValueError: A bad count, or ``part + other`` above ``total``.
+
+    Example:
+        >>> b = share_bounds(1391, 567, 2331)
+        >>> round(b.lower.estimate, 3), round(b.upper.estimate, 3), b.unstated
+        (0.597, 0.757, 373)
+    """
+    n = check_count(total, "total", positive=True)
+    k = check_count(part, "part")
+    m = check_count(other, "other")
+    check_count_within(k + m, n, "part + other", "total")
+
+    def share(successes: int, trials: int) -> Estimate:
+        return proportion_ci(successes, trials, conf_level=conf_level, method=method,
+                             dispersion=dispersion)
+
+    return ShareBounds(lower=share(k, n), upper=share(n - m, n),
+                       among_stated=share(k, k + m), unstated=n - k - m)
 
 
 def _check_amount(value: object, name: str, unit: str, *, positive: bool) -> float:

@@ -26,11 +26,11 @@ from collections.abc import Callable
 import numpy as np
 from scipy import optimize, stats
 from statsmodels.stats import rates as sm_rates
-from statsmodels.stats.proportion import proportion_confint
 
 from analysis.stats.directional import central_p, clopper_pearson_limits
 from analysis.stats.estimates import (
     Estimate,
+    PercentChange,
     check_conf_level,
     check_count,
     check_count_within,
@@ -72,9 +72,9 @@ _RATIO_METHODS: dict[str, tuple[str, str, str]] = {
     "exact-cond": (
         "exact-cond",
         "cond-exact",
-        "exact conditional binomial test (two-sided, minimum likelihood); CI: "
-        "Clopper-Pearson interval of the conditional binomial proportion, transformed "
-        "to the rate ratio",
+        "exact conditional binomial test, two-sided: twice the smaller one-sided tail (the "
+        "test the central interval inverts); CI: Clopper-Pearson interval of the conditional "
+        "binomial proportion, transformed to the rate ratio",
     ),
     "cond-midp": (
         "cond-midp",
@@ -263,12 +263,15 @@ def compare_poisson_counts(
       SE = sqrt(1/count1 + 1/count2). (statsmodels' ``test_poisson_2indep``
       ``method="wald"`` is a different, ratio-scale statistic for which
       ``confint_poisson_2indep`` has no interval, so it is not offered.)
-    * ``"exact-cond"`` and ``"cond-midp"``: exact (and mid-p) conditional test,
-      which treats count2 given count1 + count2 as binomial; statsmodels has no
-      interval for these, so the Clopper-Pearson (respectively mid-p) interval
-      of that binomial proportion is mapped to the rate-ratio scale. The
-      two-sided p-value is the minimum-likelihood one while the interval is
-      central, so in rare borderline cases they can disagree about 1.
+    * ``"exact-cond"``: the exact conditional test, which treats count2 given
+      count1 + count2 as binomial. Its two-sided p-value is the central one (twice
+      the smaller one-sided tail, capped at 1), the test the central Clopper-Pearson
+      interval of that binomial proportion inverts; the interval is mapped to the
+      rate-ratio scale. p-value and interval therefore always agree about 1, and the
+      p-value is exactly twice the one-sided p-value of
+      :func:`analysis.stats.directional.rate_direction` in the observed direction.
+    * ``"cond-midp"``: the mid-p conditional test (statsmodels, minimum likelihood)
+      with the central mid-p interval of the binomial proportion, mapped likewise.
 
     The asymptotic methods need both counts positive. The exact methods accept
     one zero count (rate ratio 0 or infinity, with a one-sided-open interval).
@@ -283,14 +286,15 @@ def compare_poisson_counts(
         dispersion: Quasi-Poisson scale ``phi >= 1`` (variance ``phi`` times the mean).
             Supported by ``"wald"`` (standard error times ``sqrt(phi)``) and
             ``"exact-cond"`` (effective counts ``count / phi`` in the conditional binomial;
-            the p-value is then the central one, twice the smaller tail, which the
-            Clopper-Pearson interval inverts exactly).
+            the same central test and interval, for non-integer counts).
 
     Returns:
-        An :class:`~analysis.stats.estimates.Estimate` with metric ``"rate_ratio"``;
-        ``extra`` holds ``rate1``, ``rate2``, ``percent_change`` (100 x (ratio - 1))
-        with its interval ``percent_change_ci_low``/``_high``, and the test
-        ``statistic`` (NaN for the exact methods).
+        An :class:`~analysis.stats.estimates.Estimate` with metric ``"rate_ratio"`` (a
+        ratio of counts per unit of exposure; with the default exposures of 1, simply
+        count2 over count1) and ``percent_change`` (100 x (ratio - 1), with the
+        interval mapped, a :class:`~analysis.stats.estimates.PercentChange`);
+        ``extra`` holds ``rate1``, ``rate2`` and the test ``statistic`` (NaN for the
+        exact methods).
 
     Raises:
         ValueError: For negative or non-integer counts, both counts zero, a zero
@@ -303,7 +307,7 @@ def compare_poisson_counts(
         466 (2014):
 
         >>> e = compare_poisson_counts(741, 466)
-        >>> round(e.estimate, 3), round(e.extra["percent_change"], 1)
+        >>> round(e.estimate, 3), round(e.percent_change.estimate, 1)
         (0.629, -37.1)
         >>> e.p_value < 1e-10
         True
@@ -316,8 +320,10 @@ def compare_poisson_counts(
     key = check_method(method, _RATIO_METHODS, _RATIO_ALIASES)
     phi = check_dispersion(dispersion)
     _check_ratio_method(c1, c2, key, phi)
+    if key == "exact-cond":
+        return _exact_conditional(c1, c2, e1, e2, level, phi)
     if phi != 1.0:
-        return _dispersed_ratio(c1, c2, e1, e2, level, key, phi)
+        return _dispersed_wald(c1, c2, e1, e2, level, phi)
 
     test_method, _, description = _RATIO_METHODS[key]
     # statsmodels compares rate1 / rate2 of *its* first sample against the second,
@@ -354,10 +360,6 @@ def _ratio_limits(
     """Confidence limits of the rate ratio ``rate2 / rate1`` by the interval of ``key``."""
     test_method, interval, _ = _RATIO_METHODS[key]
     alpha = 1.0 - level
-    if interval == "cond-exact":
-        p_low, p_high = proportion_confint(c2, c1 + c2, alpha=alpha, method="beta")
-        return (_odds_to_ratio(float(p_low), e1, e2) if c2 > 0 else 0.0,
-                _odds_to_ratio(float(p_high), e1, e2) if c1 > 0 else math.inf)
     if interval == "cond-midp":
         p_low, p_high = _binomial_midp_limits(c2, c1 + c2, alpha)
         return _odds_to_ratio(p_low, e1, e2), _odds_to_ratio(p_high, e1, e2)
@@ -396,36 +398,45 @@ def _ratio_estimate(
         conf_level=level, p_value=p_value,
         method=f"Poisson rate ratio (group 2 vs group 1), {description}",
         inputs={"count1": c1, "count2": c2, "exposure1": e1, "exposure2": e2},
-        extra={"rate1": rate1, "rate2": rate2, "percent_change": 100.0 * (ratio - 1.0),
-               "percent_change_ci_low": 100.0 * (limits[0] - 1.0),
-               "percent_change_ci_high": 100.0 * (limits[1] - 1.0),
-               "statistic": statistic},
+        extra={"rate1": rate1, "rate2": rate2, "statistic": statistic},
+        percent_change=PercentChange.of_ratio(ratio, *limits),
     )
 
 
-def _dispersed_ratio(
-    c1: int, c2: int, e1: float, e2: float, level: float, key: str, phi: float,
+def _dispersed_wald(
+    c1: int, c2: int, e1: float, e2: float, level: float, phi: float,
 ) -> Estimate:
-    """Rate ratio under a quasi-Poisson scale ``phi`` (``wald`` or ``exact-cond``)."""
+    """Wald rate ratio under a quasi-Poisson scale ``phi``: standard error times sqrt(phi)."""
     alpha = 1.0 - level
-    if key == "wald":
-        log_ratio = math.log((c2 / e2) / (c1 / e1))
-        se = math.sqrt(phi * (1.0 / c1 + 1.0 / c2))
-        z = float(stats.norm.isf(alpha / 2))
-        p_value = float(2.0 * stats.norm.sf(abs(log_ratio) / se))
-        limits = (math.exp(log_ratio - z * se), math.exp(log_ratio + z * se))
-        text = (f"Wald test of the log rate ratio; CI: Wald on the log scale, SE = sqrt(phi "
-                f"(1/count1 + 1/count2)), phi = {phi:g}")
-        return _ratio_estimate((c1, c2), (e1, e2), level, limits, p_value, text)
+    log_ratio = math.log((c2 / e2) / (c1 / e1))
+    se = math.sqrt(phi * (1.0 / c1 + 1.0 / c2))
+    z = float(stats.norm.isf(alpha / 2))
+    p_value = float(2.0 * stats.norm.sf(abs(log_ratio) / se))
+    limits = (math.exp(log_ratio - z * se), math.exp(log_ratio + z * se))
+    text = (f"Wald test of the log rate ratio; CI: Wald on the log scale, SE = sqrt(phi "
+            f"(1/count1 + 1/count2)), phi = {phi:g}")
+    return _ratio_estimate((c1, c2), (e1, e2), level, limits, p_value, text)
+
+
+def _exact_conditional(
+    c1: int, c2: int, e1: float, e2: float, level: float, phi: float,
+) -> Estimate:
+    """The exact conditional test and interval, effective counts divided by ``phi``.
+
+    Given ``c1 + c2``, ``c2`` is binomial with ``p0 = e2 / (e1 + e2)`` under equal rates.
+    The p-value is the central one (twice the smaller tail), the interval the central
+    Clopper-Pearson interval of the proportion mapped to the ratio; both accept the
+    non-integer effective counts of a dispersed model.
+    """
     x, n = c2 / phi, (c1 + c2) / phi
-    p0 = e2 / (e1 + e2)
-    p_low, p_high = clopper_pearson_limits(x, n, alpha)
+    p_low, p_high = clopper_pearson_limits(x, n, 1.0 - level)
     limits = (_odds_to_ratio(p_low, e1, e2) if c2 > 0 else 0.0,
               _odds_to_ratio(p_high, e1, e2) if c1 > 0 else math.inf)
-    text = ("central exact conditional binomial test (twice the smaller tail); CI: "
-            "Clopper-Pearson interval of the conditional proportion, transformed to the rate "
-            f"ratio; effective counts divided by the dispersion {phi:g}")
-    return _ratio_estimate((c1, c2), (e1, e2), level, limits, central_p(x, n, p0), text)
+    text = _RATIO_METHODS["exact-cond"][2]
+    if phi != 1.0:
+        text += f"; effective counts divided by the dispersion {phi:g}"
+    return _ratio_estimate((c1, c2), (e1, e2), level, limits,
+                           central_p(x, n, e2 / (e1 + e2)), text)
 
 
 def _per_label(per: float) -> str:

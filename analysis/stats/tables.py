@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from analysis.stats.estimates import PERCENT_CHANGE_COLUMNS
 from analysis.stats.pvalues import format_p, log10_p
 from analysis.stats.rates import compare_poisson_counts, rate_per_population
 
@@ -38,8 +39,10 @@ def rate_ratios_by_group(
 
     Returns:
         One row per group, in order of first appearance: the group, ``count1`` and
-        ``count2`` (integers), ``estimate``, ``ci_low``, ``ci_high``, ``percent_change`` with
-        its interval, ``p_value``, ``p_display`` (never ``0``) and ``method``.
+        ``count2`` (integers), ``estimate`` (the later count over the earlier one: a rate
+        ratio with the same exposure in both periods), ``ci_low``, ``ci_high``,
+        ``percent_change`` with its interval, ``p_two_sided`` (the method's two-sided
+        p-value of no change), ``p_two_sided_display`` (never ``0``) and ``method``.
 
     Raises:
         ValueError: A group lacks one of the two periods, or a count is invalid.
@@ -54,13 +57,14 @@ def rate_ratios_by_group(
                                      conf_level=conf_level, method=method,
                                      dispersion=dispersion)
         p = float(est.p_value) if est.p_value is not None else math.nan
+        change = est.percent_change
+        if change is None:  # pragma: no cover - every rate ratio has one
+            raise ValueError(f"{group} {name!r}: the rate ratio has no percentage change")
         rows.append({
             group: name, "count1": est.inputs["count1"], "count2": est.inputs["count2"],
             "estimate": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high,
-            "percent_change": est.extra["percent_change"],
-            "percent_change_ci_low": est.extra["percent_change_ci_low"],
-            "percent_change_ci_high": est.extra["percent_change_ci_high"],
-            "p_value": p, "p_display": format_p(log10_p(p)),
+            **dict(zip(PERCENT_CHANGE_COLUMNS, change.values(), strict=True)),
+            "p_two_sided": p, "p_two_sided_display": format_p(log10_p(p)),
             "method": est.method,
         })
     return pd.DataFrame(rows)

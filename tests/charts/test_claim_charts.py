@@ -37,14 +37,35 @@ def test_ratio_panels_without_effects_has_one_panel() -> None:
     plt.close(fig)
 
 
-def test_flip_points_marks_fragile_claims() -> None:
-    """Points below the fragile line get the fragile colour and legend entry."""
-    data = pd.DataFrame({"label": ["a", "b"], "flip": [3.18, 14.7]})
-    fig = plots.flip_points(data, "label", "flip", fragile_below=4, title="t", xlabel="x",
-                            source="para. 38")
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend == ["flips below 4", "holds to 4 or more"]
-    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["b", "a"]
+def test_flip_points_draw_each_kind_of_flip_with_its_legend() -> None:
+    """One marker series per flip column, ordered rows, a labelled reference line.
+
+    One marker series per flip column, at the data's values; rows ordered by the last column
+    (smallest, the most fragile, on top; a row without it at the bottom); the reference drawn
+    as a labelled dashed line.
+    """
+    data = pd.DataFrame({"label": ["a", "b", "c"], "flip": [3.18, 14.7, 8.27],
+                         "holm": [3.18, 9.43, None]})
+    fig = plots.flip_points(data, "label", {"flip": "unadjusted", "holm": "Holm-adjusted"},
+                            origin=1.0, log_scale=True, title="t", xlabel="x",
+                            source="para. 38", reference=4.0, reference_label="four")
+    ax = fig.axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["unadjusted", "Holm-adjusted", "four"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["c", "b", "a"]  # bottom to top
+    points = {c.get_label(): sorted(c.get_offsets()[:, 0].tolist()) for c in ax.collections
+              if c.get_label() in {"unadjusted", "Holm-adjusted"}}
+    assert points == {"unadjusted": [3.18, 8.27, 14.7], "Holm-adjusted": [3.18, 9.43]}
+    assert ax.get_xscale() == "log" and ax.get_xlim()[0] == 1.0
+    plt.close(fig)
+
+
+def test_flip_points_linear_from_zero() -> None:
+    """A sigma axis starts at 0 on a linear scale."""
+    data = pd.DataFrame({"label": ["a"], "flip": [0.0587], "holm": [0.0478]})
+    fig = plots.flip_points(data, "label", {"flip": "u", "holm": "h"}, origin=0.0,
+                            log_scale=False, title="t", xlabel="x", source="para. 38")
+    assert fig.axes[0].get_xscale() == "linear" and fig.axes[0].get_xlim()[0] == 0.0
     plt.close(fig)
 
 

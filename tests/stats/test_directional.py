@@ -14,16 +14,22 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import integrate, special
+from scipy import integrate, optimize, special
 from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
 
 from analysis.stats.directional import (
     binomial_direction,
     dispersion_flip,
+    first_change,
     holm,
     intersection_union,
     log_tail,
+    lognormal_direction,
+    noise_flip,
     rate_direction,
+    tail_pair,
+    year_noise_sigma,
 )
 from analysis.stats.estimates import estimates_summary
 from analysis.stats.proportions import proportion_ci
@@ -170,19 +176,138 @@ def test_threshold_flip_is_the_interval_limit() -> None:
     assert binomial_direction(1130, 1212, test.ci_low + 1e-6, "above").verdict == "inconclusive"
 
 
-def test_prob_direction_is_jeffreys_posterior_mass() -> None:
-    """16 of 213 below 0.25: integrate the Beta(16.5, 197.5) density up to 0.25."""
-    mass, _ = integrate.quad(lambda p: sps.beta.pdf(p, 16.5, 197.5), 0, 0.25)
-    assert binomial_direction(16, 213, 0.25, "below").prob_direction == pytest.approx(mass)
-    wide, _ = integrate.quad(lambda p: sps.beta.pdf(p, 8.5, 98.5), 0, 0.25)
-    assert binomial_direction(16, 212, 0.25, "below", dispersion=2).prob_direction == (
-        pytest.approx(wide))
+def test_prob_opposite_is_jeffreys_posterior_mass_on_a_log_scale() -> None:
+    """The opposite side's Jeffreys posterior mass, on a log scale.
+
+    16 of 213 below 0.25: the opposite side's mass, the Beta(16.5, 197.5) density integrated
+    from 0.25 to 1; 1,130 of 1,212 above 0.8: mass below 0.8 (~1e-38, where the claimed
+    side's mass would print as 1).
+    """
+    mass, _ = integrate.quad(lambda p: sps.beta.pdf(p, 16.5, 197.5), 0.25, 1)
+    test = binomial_direction(16, 213, 0.25, "below")
+    assert math.exp(test.log_prob_opposite) == pytest.approx(mass, rel=1e-6)
+    wide, _ = integrate.quad(lambda p: sps.beta.pdf(p, 8.5, 98.5), 0.25, 1)
+    dispersed = binomial_direction(16, 212, 0.25, "below", dispersion=2)
+    assert math.exp(dispersed.log_prob_opposite) == pytest.approx(wide, rel=1e-6)
+    girls = binomial_direction(1130, 1212, 0.8, "above")
+    expected = sps.beta.logcdf(0.8, 1130.5, 82.5)
+    assert girls.log_prob_opposite == pytest.approx(expected, rel=1e-9)
+    assert 1 - math.exp(girls.log_prob_opposite) == 1.0  # why the complement is kept instead
+
+
+def test_intersection_union_prob_opposite_is_one_minus_the_product() -> None:
+    """P(some series on its wrong side) = 1 - prod(1 - q_i), even when every q_i is tiny."""
+    tests = [rate_direction(741, 466, "below"), rate_direction(614, 746, "above")]
+    joint = intersection_union(tests)
+    qs = [math.exp(t.log_prob_opposite) for t in tests]
+    assert math.exp(joint.log_prob_opposite) == pytest.approx(1 - (1 - qs[0]) * (1 - qs[1]))
+    tiny = intersection_union([rate_direction(741, 466, "below"),
+                               rate_direction(324, 143, "below")])
+    parts = [rate_direction(741, 466, "below"), rate_direction(324, 143, "below")]
+    assert tiny.log_prob_opposite == pytest.approx(
+        float(special.logsumexp([t.log_prob_opposite for t in parts])), rel=1e-12)
+
+
+def test_tail_pair_is_scipy_at_dispersion_one() -> None:
+    """Claimed and opposite tails: scipy's one-sided binomial tests."""
+    log_up, log_down = tail_pair(746, 1360, 0.5, "above")
+    assert math.exp(log_up) == pytest.approx(
+        sps.binomtest(746, 1360, 0.5, alternative="greater").pvalue, rel=1e-9)
+    assert math.exp(log_down) == pytest.approx(
+        sps.binomtest(746, 1360, 0.5, alternative="less").pvalue, rel=1e-9)
+
+
+def test_lognormal_direction_against_the_normal_distribution() -> None:
+    """The log-normal test is a normal test of the log ratio.
+
+    log(746/614) ~ N(log RR, 1/614 + 1/746 + 2 sigma^2): scipy's normal tail and the Wald
+    interval on the log scale.
+    """
+    sigma = 0.1
+    se = math.sqrt(1 / 614 + 1 / 746 + 2 * sigma**2)
+    z = math.log(746 / 614) / se
+    test = lognormal_direction(614, 746, "above", noise_sigma=sigma)
+    assert test.p_value == pytest.approx(sps.norm.sf(z), rel=1e-12)
+    assert math.exp(test.log_p_other) == pytest.approx(sps.norm.cdf(z), rel=1e-12)
+    half = sps.norm.isf(0.025) * se
+    assert (test.ci_low, test.ci_high) == pytest.approx(
+        (746 / 614 * math.exp(-half), 746 / 614 * math.exp(half)), rel=1e-12)
+    assert test.verdict == "inconclusive"
+    assert lognormal_direction(741, 466, "below", noise_sigma=sigma).verdict == "supported"
+    with pytest.raises(ValueError, match="noise_sigma must be a finite number >= 0"):
+        lognormal_direction(614, 746, "above", noise_sigma=-0.1)
+
+
+def test_lognormal_variance_by_simulation() -> None:
+    """The model's variance of the log ratio, checked by simulation.
+
+    The model's variance of log(Y2/Y1), 1/mu1 + 1/mu2 + 2 sigma^2 (delta method), checked by
+    simulating Poisson counts with a log-normal year effect (numpy, seeded).
+    """
+    rng = np.random.default_rng(20151026)
+    sigma, mu1, mu2, draws = 0.1, 614.0, 746.0, 200_000
+    y1 = rng.poisson(mu1 * np.exp(rng.normal(0, sigma, draws)))
+    y2 = rng.poisson(mu2 * np.exp(rng.normal(0, sigma, draws)))
+    simulated = float(np.var(np.log(y2 / y1)))
+    assert simulated == pytest.approx(1 / mu1 + 1 / mu2 + 2 * sigma**2, rel=0.02)
+
+
+@pytest.mark.parametrize(("earlier", "later"), [(614, 746), (741, 466), (1342, 1828),
+                                                (324, 143)])
+def test_noise_flip_is_where_the_normal_test_crosses(earlier: int, later: int) -> None:
+    """noise_flip: the root (scipy brentq) of the one-sided normal p = 0.025."""
+    def excess(sigma: float) -> float:
+        z = abs(math.log(later / earlier)) / math.sqrt(1 / earlier + 1 / later + 2 * sigma**2)
+        return float(sps.norm.sf(z)) - 0.025
+
+    flip = noise_flip(earlier, later)
+    assert flip == pytest.approx(optimize.brentq(excess, 0.0, 5.0, xtol=1e-14), rel=1e-10)
+    side = "above" if later > earlier else "below"
+    for factor, verdict in ((1 - 1e-6, "supported"), (1 + 1e-6, "inconclusive")):
+        assert lognormal_direction(earlier, later, side,
+                                   noise_sigma=flip * factor).verdict == verdict
+    assert noise_flip(10, 12) is None
+
+
+def test_year_noise_sigma_closed_form() -> None:
+    """year_noise_sigma is the moment estimate from second differences.
+
+    Three years: one second difference s; sigma^2 = (s^2 - (1/y1 + 4/y2 + 1/y3)) / 6,
+    floored at 0; four years average the two second differences' moments.
+    """
+    s = math.log(531) - 2 * math.log(638) + math.log(618)
+    expected = math.sqrt((s**2 - (1 / 618 + 4 / 638 + 1 / 531)) / 6)
+    assert year_noise_sigma([618, 638, 531]) == pytest.approx(expected, rel=1e-12)
+    assert year_noise_sigma([1342, 1455, 1596]) == 0.0
+    y = [400, 500, 450, 700]
+    moments = [(math.log(c) - 2 * math.log(b) + math.log(a)) ** 2 - (1 / a + 4 / b + 1 / c)
+               for a, b, c in zip(y, y[1:], y[2:], strict=False)]
+    assert year_noise_sigma(y) == pytest.approx(math.sqrt(sum(moments) / 2 / 6), rel=1e-12)
+    with pytest.raises(ValueError, match="at least 3"):
+        year_noise_sigma([618, 638])
+
+
+def test_first_change_bisects_between_grid_points() -> None:
+    """A verdict that changes at 0.3 is found to within the tolerance; none when constant."""
+    grid = tuple(i / 10 for i in range(11))
+    found = first_change(lambda x: "a" if x <= 0.3 else "b", grid)
+    assert found == pytest.approx(0.3, abs=1e-9)
+    assert first_change(lambda x: "a", grid) is None
 
 
 def test_holm_by_hand() -> None:
     """Holm: sorted p_(i) * (m - i + 1), cumulative maximum, capped at 1."""
     assert holm([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5])
+    assert holm([0.3, 0.3, 0.9]) == pytest.approx([0.9, 0.9, 0.9])
     assert holm([]) == []
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.floats(1e-30, 1.0), min_size=1, max_size=12))
+def test_holm_matches_statsmodels(p_values: list[float]) -> None:
+    """The closed form agrees with statsmodels' multipletests(method="holm")."""
+    expected = multipletests(p_values, method="holm")[1]
+    assert holm(p_values) == pytest.approx(list(expected), rel=1e-12)
 
 
 @pytest.mark.parametrize(("p", "shown"), [
@@ -255,7 +380,9 @@ def test_rate_ratios_by_group_and_summary() -> None:
     assert table["offence"].tolist() == ["a", "b"]
     assert table["count1"].tolist() == [741, 614]
     assert table.loc[1, "estimate"] == pytest.approx(746 / 614)
-    assert table.loc[0, "p_display"] == "2.4e-15"
+    assert table.loc[0, "p_two_sided_display"] == "2.4e-15"
+    assert table.loc[0, "p_two_sided"] == pytest.approx(
+        2 * sps.binomtest(466, 1207, 0.5, alternative="less").pvalue, rel=1e-9)
     summary = estimates_summary([proportion_ci(16, 213, null=0.25)], inputs=("successes",),
                                 labels={"what": ["arrests"]})
     assert summary["successes"].tolist() == [16]

@@ -11,7 +11,9 @@ import pytest
 
 from analysis.stats.estimates import (
     CORE_COLUMNS,
+    PERCENT_CHANGE_COLUMNS,
     Estimate,
+    PercentChange,
     check_conf_level,
     check_count,
     check_count_within,
@@ -238,3 +240,16 @@ def test_check_count_within() -> None:
     check_count_within(213, 213, "successes", "total")
     with pytest.raises(ValueError, match="successes must not exceed total"):
         check_count_within(214, 213, "successes", "total")
+
+
+def test_percent_change_is_a_typed_field_flattened_before_extras() -> None:
+    """A ratio's PercentChange: 100 x (ratio - 1) and its limits, in to_record and the frame."""
+    change = PercentChange.of_ratio(0.5, 0.4, 0.8)
+    assert change.values() == pytest.approx((-50.0, -60.0, -20.0))
+    estimate = dataclasses.replace(_ratio(), extra={"statistic": 1.0}, percent_change=change)
+    record = estimate.to_record()
+    keys = list(record)
+    assert keys[keys.index("input_count2") + 1:] == [*PERCENT_CHANGE_COLUMNS, "extra_statistic"]
+    frame = estimates_frame([estimate, _proportion()])
+    assert frame.loc[0, "percent_change_ci_high"] == pytest.approx(-20.0)
+    assert math.isnan(frame.loc[1, "percent_change"])

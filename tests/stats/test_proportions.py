@@ -22,10 +22,12 @@ from scipy import stats
 
 from analysis.stats.proportions import (
     PROPORTION_METHODS,
+    ShareBounds,
     composition,
     implied_total,
     percentage_consistency,
     proportion_ci,
+    share_bounds,
 )
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -371,3 +373,23 @@ def test_composition_returns_a_dataframe() -> None:
     frame = composition({"a": 1}, 4, unit="count")
     assert isinstance(frame, pd.DataFrame)
     assert frame.index.tolist() == [0, 1]
+
+
+def test_share_bounds_of_the_2013_prosecution_outcomes() -> None:
+    """The bounds of the share opened for prosecution in 2013 (para. 41).
+
+    1,391 opened and 567 dropped of 2,331 (para. 41): bounds 1,391/2,331 and (2,331 -
+    567)/2,331, the share among stated outcomes 1,391/1,958 in between; each with scipy's
+    Clopper-Pearson interval.
+    """
+    bounds = share_bounds(1391, 567, 2331, method="beta")
+    assert isinstance(bounds, ShareBounds) and bounds.unstated == 373
+    for estimate, (k, n) in zip(bounds.estimates(), ((1391, 2331), (1764, 2331), (1391, 1958)),
+                                strict=True):
+        low, high = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
+        assert estimate.estimate == pytest.approx(k / n)
+        assert (estimate.ci_low, estimate.ci_high) == pytest.approx((low, high), rel=1e-9)
+    assert bounds.lower.estimate < bounds.among_stated.estimate < bounds.upper.estimate
+    assert len(ShareBounds.LABELS) == 3 and "not a bound" in ShareBounds.LABELS[2]
+    with pytest.raises(ValueError, match="part \\+ other must not exceed total"):
+        share_bounds(2000, 567, 2331)

@@ -63,8 +63,12 @@ def test_prostitution_victims_2010_2014_score() -> None:
     assert result.ci_high == pytest.approx(high, rel=1e-9)
     z = (466 - 741) / math.sqrt(741 + 466)
     assert result.p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
-    assert result.extra["percent_change"] == pytest.approx(100 * (466 / 741 - 1), rel=1e-12)
-    assert result.extra["percent_change_ci_low"] == pytest.approx(100 * (low - 1), rel=1e-9)
+    assert result.percent_change is not None
+    assert result.percent_change.estimate == pytest.approx(100 * (466 / 741 - 1), rel=1e-12)
+    assert result.percent_change.ci_low == pytest.approx(100 * (low - 1), rel=1e-9)
+    assert result.percent_change.ci_high == pytest.approx(100 * (high - 1), rel=1e-9)
+    record = result.to_record()
+    assert record["percent_change_ci_high"] == pytest.approx(100 * (high - 1), rel=1e-9)
     assert "score" in result.method
 
 
@@ -157,14 +161,19 @@ def test_score_log_refuses_when_no_limit_exists() -> None:
     ("c1", "c2", "e1", "e2"), [(741, 466, 1.0, 1.0), (7, 19, 2.0, 3.0), (3, 0, 1.0, 1.0)]
 )
 def test_exact_conditional_against_scipy_binomtest(c1: int, c2: int, e1: float, e2: float) -> None:
-    """Given c1 + c2, c2 is binomial with p = e2/(e1+e2) under H0 (scipy binomtest).
+    """Given c1 + c2, c2 is binomial with p = e2/(e1+e2) under H0 (scipy).
 
-    The interval is SciPy's Clopper-Pearson interval for that p mapped by
+    The p-value is the central two-sided one, twice the smaller one-sided tail (scipy's
+    binomial cdf and sf), capped at 1: the test the central interval inverts, and the same at
+    any dispersion. The interval is SciPy's Clopper-Pearson interval for that p mapped by
     ratio = p / (1 - p) * e1 / e2.
     """
     result = compare_poisson_counts(c1, c2, e1, e2, method="exact-cond")
-    test = stats.binomtest(c2, c1 + c2, p=e2 / (e1 + e2))
-    assert result.p_value == pytest.approx(test.pvalue, rel=1e-9)
+    n, p0 = c1 + c2, e2 / (e1 + e2)
+    central = min(1.0, 2 * min(stats.binom.cdf(c2, n, p0), stats.binom.sf(c2 - 1, n, p0)))
+    assert result.p_value == pytest.approx(central, rel=1e-9)
+    assert "twice the smaller one-sided tail" in result.method
+    test = stats.binomtest(c2, c1 + c2, p=p0)
     p_ci = test.proportion_ci(confidence_level=0.95, method="exact")
     assert result.ci_low == pytest.approx(p_ci.low / (1 - p_ci.low) * e1 / e2, rel=1e-8, abs=0)
     assert result.ci_high == pytest.approx(p_ci.high / (1 - p_ci.high) * e1 / e2, rel=1e-8)
