@@ -14,8 +14,9 @@ Exit status: 0 success (``verify``: reproduced, or reproduced within tolerance; 
 outputs were not reproduced (``verify``: partially or not reproduced) or the data is
 inconsistent (``extract``, the provenance check of ``run``); 2 a usage error refused before
 any kernel starts (unknown or mistyped parameter, unknown notebook, bad parameter file, bad
-``replication.yaml``, ...); 130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP. Every expected
-failure prints one ``error:`` line; ``--verbose`` adds the traceback.
+``replication.yaml``, ...); 3 no space left on a filesystem the command writes to (full or
+over quota); 130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP. Every expected failure prints
+one ``error:`` line; ``--verbose`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -31,21 +32,17 @@ from typing import Any, TypeAlias
 
 from analysis import paths, pipeline
 from analysis.dataset.provenance import check_statistics
+from analysis.io import is_no_space
 from analysis.pipeline.signals import SignalGuard
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_USAGE = 2
+EXIT_NO_SPACE = pipeline.NoSpaceError.exit_code
 EXIT_INTERRUPTED = 130
 #: Failures reported as one ``error:`` line with exit status 1: the dataset layer's checks
 #: raise ``ValueError`` subclasses (checksum, spec, validation, provenance), file-system
 #: problems ``OSError``. Anything else is a bug and keeps its traceback.
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError)
-
-
-def get_project() -> pipeline.Project:
-    """Return the project the commands act on (the real one; tests replace this)."""
-    return pipeline.Project.default()
 
 
 def _say(line: str) -> None:
@@ -200,7 +197,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         _error(f"the extraction stage is not available ({exc})")
         return EXIT_FAILED
     written = build_all()
-    project = get_project()
+    project = pipeline.Project.default()
     for name, path in sorted((written or {}).items()):
         _say(f"wrote {project.rel(Path(path))} ({name})")
     return EXIT_OK
@@ -217,7 +214,7 @@ def _parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Check the processed data, execute notebooks, print a line per notebook and a summary."""
-    project = get_project()
+    project = pipeline.Project.default()
     selected = pipeline.resolve_notebooks(project, args.notebooks) if args.notebooks else None
     if selected is None and not pipeline.discover_notebooks(project):
         where = project.rel(project.notebooks_dir)
@@ -227,9 +224,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     sweep = pipeline.parse_sweep(args.sweep, parameters) if args.sweep else None
     if sweep is not None and (selected is None or len(selected) != 1):
         raise pipeline.ParameterError("--sweep runs exactly one NOTEBOOK; name it")
-    statistics = project.processed_dir / paths.STATISTICS_CSV.name
-    if statistics.is_file():  # before any kernel starts (throwaway test projects have none)
-        check_statistics(statistics)
+    check_statistics(project.processed_dir / paths.STATISTICS_CSV.name)  # before any kernel
     if sweep is not None and selected is not None:
         summary, table = pipeline.run_sweep(
             project, selected[0], sweep, jobs=args.jobs, force=args.force, log=_say
@@ -251,7 +246,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the notebooks and their declared parameters."""
-    project = get_project()
+    project = pipeline.Project.default()
     selected = pipeline.resolve_notebooks(project, args.notebooks) if args.notebooks else None
     text = pipeline.describe_notebooks(project, selected)
     _say(text or "no notebooks")
@@ -265,7 +260,7 @@ VERIFY_SHOWN = 5
 def cmd_verify(args: argparse.Namespace) -> int:
     """Reproduce every output in a scratch copy; name what is not identical; give the verdict."""
     result = pipeline.verify(
-        get_project(), jobs=args.jobs, log=_say, keep=args.keep, exact=args.exact
+        pipeline.Project.default(), jobs=args.jobs, log=_say, keep=args.keep, exact=args.exact
     )
     for comparison in result.comparisons:
         if comparison.grade is pipeline.Grade.IDENTICAL:
@@ -286,7 +281,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def project_rel(path: Path) -> str:
     """A path relative to the project's root when it is inside it."""
-    return get_project().rel(path)
+    return pipeline.Project.default().rel(path)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -344,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except pipeline.PipelineError as exc:
         return _fail(args, exc, exc.exit_code)
     except EXPECTED_ERRORS as exc:
-        return _fail(args, exc, EXIT_FAILED)
+        return _fail(args, exc, EXIT_NO_SPACE if is_no_space(exc) else EXIT_FAILED)
 
 
 def _fail(args: argparse.Namespace, exc: Exception, code: int) -> int:

@@ -14,8 +14,10 @@ mapping and an unknown top-level key are refused, naming the file, the line and 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Collection, Mapping, Sequence
@@ -159,29 +161,52 @@ def frame_to_csv_text(frame: pd.DataFrame) -> str:
     return rendered.to_csv(index=False, lineterminator="\n")
 
 
-def replace_all(moves: Sequence[tuple[Path, Path]], aside: Path) -> None:
+#: ``errno`` values meaning that a filesystem has no room left: full (ENOSPC) or over quota
+#: (EDQUOT).
+NO_SPACE_ERRNOS: frozenset[int] = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_no_space(error: BaseException) -> bool:
+    """Whether ``error`` is an ``OSError`` saying that a filesystem is full or over quota."""
+    return isinstance(error, OSError) and error.errno in NO_SPACE_ERRNOS
+
+
+def replace_all(moves: Sequence[tuple[Path, Path]]) -> None:
     """Move every ``(source, target)`` into place, or none of them.
 
-    A target that already exists is first moved into ``aside`` (a folder on the same
-    filesystem, created if needed); once every move succeeded those old files are deleted.
-    If any move fails (or is interrupted), the targets already replaced get their old files
-    back, new targets are removed, and the error propagates.
+    Every move ends in a rename inside the target's own folder, so each is atomic even when the
+    source lies on another filesystem than the target (a target folder that is a symlink to,
+    or a mount of, another filesystem). First, before any target is touched, each source not
+    already in its target's folder is put there under a temporary name: as a hard link when
+    both are on one mount, else as a copy, flushed to disk (``fsync``). Then each target that
+    exists is renamed aside (in its folder) and the new file renamed into place. Once every
+    move succeeded the old files are deleted. If anything fails (or is interrupted), the
+    targets already replaced get their old files back, new targets are removed, the temporary
+    files are deleted, and the error propagates; the sources are left where they were.
 
     Args:
-        moves: Files to move; each source on the same filesystem as its target.
-        aside: Where the replaced files wait until the whole group is in place.
+        moves: Files to move.
 
     Raises:
-        OSError: A move failed; every target is as it was before.
+        OSError: A file could not be staged or moved (e.g. no space left for a copy); every
+            target is as it was before.
     """
+    staged: list[Path] = []
     done: list[tuple[Path, Path | None]] = []
     try:
-        aside.mkdir(parents=True, exist_ok=True)
-        for index, (source, target) in enumerate(moves):
+        ready = []
+        for source, target in moves:
             target.parent.mkdir(parents=True, exist_ok=True)
+            if Path(source).parent.resolve() == target.parent.resolve():
+                ready.append((Path(source), target))
+                continue
+            beside = _stage_beside(Path(source), target)
+            staged.append(beside)
+            ready.append((beside, target))
+        for source, target in ready:
             kept = None
             if target.exists() or target.is_symlink():
-                kept = aside / str(index)
+                kept = _unused_name(target, "previous")
                 os.replace(target, kept)
             done.append((target, kept))
             os.replace(source, target)
@@ -192,6 +217,9 @@ def replace_all(moves: Sequence[tuple[Path, Path]], aside: Path) -> None:
                     os.replace(kept, target)
                 elif target.is_file():
                     target.unlink()
+        for path in staged:
+            with contextlib.suppress(OSError):
+                path.unlink()
         raise
     for _, kept in done:
         if kept is not None:
@@ -199,37 +227,77 @@ def replace_all(moves: Sequence[tuple[Path, Path]], aside: Path) -> None:
                 kept.unlink()
 
 
+def _unused_name(target: Path, kind: str) -> Path:
+    """A name that does not exist yet, hidden, in ``target``'s folder (``.<name>.<hex>.<kind>``)."""
+    while True:
+        candidate = target.with_name(f".{target.name}.{secrets.token_hex(4)}.{kind}")
+        if not (candidate.exists() or candidate.is_symlink()):
+            return candidate
+
+
+def _stage_beside(source: Path, target: Path) -> Path:
+    """Put ``source`` in ``target``'s folder under a temporary name: linked, else copied."""
+    beside = _unused_name(target, "new")
+    try:
+        os.link(source, beside)
+        return beside
+    except OSError as error:
+        if error.errno not in _LINK_REFUSED:
+            raise
+    handle = os.open(beside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with open(source, "rb") as origin, os.fdopen(handle, "wb") as copy:
+            shutil.copyfileobj(origin, copy, 1 << 20)
+            copy.flush()
+            os.fsync(copy.fileno())
+        shutil.copymode(source, beside)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            beside.unlink()
+        if isinstance(error, OSError) and error.filename in (None, str(beside)):
+            # name the file that could not be written by its real name, not the temporary one
+            raise OSError(error.errno, error.strerror, str(target)) from error
+        raise
+    return beside
+
+
+#: ``errno`` values of a hard link that cannot be made (another mount, or a filesystem
+#: without hard links): the file is copied instead.
+_LINK_REFUSED: frozenset[int] = frozenset({errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP})
+
+
 def atomic_write_many(contents: Mapping[Path, str | bytes]) -> None:
     """Write several files so that either all are replaced or none is.
 
-    All contents are first written to temporary files in a scratch folder beside the first
-    target (with the permissions ``open()`` would give a new file, not ``mkstemp``'s 0600);
-    only when every one was written are they moved into place by :func:`replace_all`. On any
-    error (including ``KeyboardInterrupt``) the targets are as they were and the scratch
-    folder is removed.
+    Each content is first written to a temporary file in its target's folder (with the
+    permissions ``open()`` would give a new file, not ``mkstemp``'s 0600); only when every one
+    was written are they moved into place by :func:`replace_all`. On any error (including
+    ``KeyboardInterrupt`` and a full disk) the targets are as they were and no temporary file
+    is left.
 
     Args:
         contents: Target path -> text (UTF-8) or bytes.
     """
-    targets = [Path(target) for target in contents]
-    if not targets:
-        return
     mask = os.umask(0)
     os.umask(mask)
-    targets[0].parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{targets[0].name}.", dir=targets[0].parent))
+    written: list[Path] = []
     try:
         moves: list[tuple[Path, Path]] = []
-        for index, (target, content) in enumerate(zip(targets, contents.values(), strict=True)):
-            handle, name = tempfile.mkstemp(prefix=f"{index}.", dir=scratch)
+        for target, content in ((Path(t), c) for t, c in contents.items()):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                            dir=target.parent)
+            written.append(Path(name))
             os.fchmod(handle, 0o666 & ~mask)
             data = content.encode("utf-8") if isinstance(content, str) else content
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
             moves.append((Path(name), target))
-        replace_all(moves, scratch / "previous")
+        replace_all(moves)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        for path in written:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
 
 def atomic_write(target: Path, content: str | bytes) -> None:

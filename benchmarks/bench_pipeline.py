@@ -4,6 +4,7 @@ Run by hand (not a test), from anywhere::
 
     .venv/bin/python benchmarks/bench_pipeline.py            # the real notebooks, or dummies
     .venv/bin/python benchmarks/bench_pipeline.py --dummy 4  # 4 dummy notebooks
+    .venv/bin/python benchmarks/bench_pipeline.py --baseline REV  # also the pipeline of REV
 
 Everything runs in a scratch copy of the repository (its ``analysis`` package first on
 ``PYTHONPATH``), so the committed outputs are never touched. Measured:
@@ -12,7 +13,9 @@ Everything runs in a scratch copy of the repository (its ``analysis`` package fi
 (b) cold: ``python -m analysis run --force``;
 (b') the same with ``--jobs N`` (every notebook at once), when N > cores;
 (c) no-op: ``python -m analysis run`` with everything up to date;
-(d) the papermill CLI, ``papermill <nb> <out>``, over the same notebooks one after the other.
+(d) the papermill CLI, ``papermill <nb> <out>``, over the same notebooks one after the other;
+(b0) with ``--baseline REV``: (b) with the ``analysis`` package of git revision ``REV`` (in a
+second scratch copy; same notebooks and data), so that two designs are compared in one run.
 
 (a), (b), (b') and (c) are taken in ``--repeat`` interleaved rounds (the floor before and after
 each run) and the ratios computed per round, so that a shared machine's changing load affects
@@ -102,6 +105,10 @@ def main() -> int:
     )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument(
+        "--baseline", metavar="REV", default=None,
+        help="also time run --force with the analysis package of this git revision",
+    )
     args = parser.parse_args()
 
     python = sys.executable
@@ -124,6 +131,15 @@ def main() -> int:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
         env.pop(paths.OUTPUT_DIR_ENV, None)
+        base_repo = scratch / "baseline" if args.baseline else None
+        if base_repo is not None:
+            shutil.copytree(repo, base_repo, symlinks=True)
+            shutil.rmtree(base_repo / "analysis")
+            archive = subprocess.run(["git", "archive", args.baseline, "analysis"],
+                                     cwd=paths.ROOT, capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(base_repo)], input=archive, check=True)
+        base_env = dict(env, PYTHONPATH=os.pathsep.join(
+            filter(None, [str(base_repo), os.environ.get("PYTHONPATH")])))
         n = len(notebooks)
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(
@@ -141,9 +157,10 @@ def main() -> int:
             before = timed([python, "-c", FLOOR], repo, env)
             cold = timed([*run, "--force", *jobs], repo, env)
             wide = timed([*run, "--force", "--jobs", str(wide_jobs)], repo, env) if wide_jobs else 0
+            base = timed([*run, "--force", *jobs], base_repo, base_env) if base_repo else 0
             after = timed([python, "-c", FLOOR], repo, env)
             noop = timed(run, repo, env)
-            rounds.append((statistics.mean([before, after]), cold, wide, noop))
+            rounds.append((statistics.mean([before, after]), cold, wide, noop, base))
         rounds_per_core = math.ceil(n / cores)
         a = statistics.median(r[0] for r in rounds)
         b = statistics.median(r[1] for r in rounds)
@@ -154,6 +171,10 @@ def main() -> int:
             w = statistics.median(r[2] for r in rounds)
             print(f"(b') run --force --jobs {n}:     {w:6.2f} s   {fmt([r[2] for r in rounds])}")
         print(f"(c) run, nothing to do:        {c:6.2f} s   {fmt([r[3] for r in rounds])}")
+        if base_repo is not None:
+            b0 = statistics.median(r[4] for r in rounds)
+            print(f"(b0) run --force, {args.baseline[:10]}: {b0:6.2f} s   "
+                  f"{fmt([r[4] for r in rounds])}")
 
         out = scratch / "papermill-cli"
         out.mkdir()
@@ -177,6 +198,12 @@ def main() -> int:
             print(
                 f"(b') / (ceil(N/cores) x (a)) = {statistics.median(wide_ratios):.2f}   per "
                 f"round {fmt(wide_ratios)}   (--jobs {n})"
+            )
+        if base_repo is not None:
+            base_ratios = [r[4] / (rounds_per_core * r[0]) for r in rounds]
+            print(
+                f"(b0) / (ceil(N/cores) x (a)) = {statistics.median(base_ratios):.2f}   per "
+                f"round {fmt(base_ratios)}   ({args.baseline[:10]})"
             )
         print(f"(d) / (b)                   = {d / b:.2f}   target >= 3")
         print(f"(c)                         = {c:.2f} s   target <= 0.5 s")

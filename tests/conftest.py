@@ -1,12 +1,17 @@
-"""Shared fixtures: the parsed report and the extracted facts (computed once per session)."""
+"""Shared fixtures: the parsed report, the extracted facts, throwaway compendia."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 import pytest
 
 from analysis.dataset.extract import Extraction, extract_statistics, load_spec
 from analysis.dataset.source import Report, load_report
+from analysis.pipeline import Project
+from tests.throwaway import Cell, build_project
+from tests.timing import TimeLimits, measure_floor
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +30,21 @@ def extraction(report: Report) -> Extraction:
 def facts(extraction: Extraction) -> pd.DataFrame:
     """The statistics table extracted from the real report with the real spec."""
     return extraction.statistics
+
+
+@pytest.fixture(scope="session")
+def throwaway(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[Mapping[str, Sequence[Cell]]], Project]:
+    """Build a throwaway compendium with the given notebooks (see :mod:`tests.throwaway`)."""
+
+    def make(notebooks: Mapping[str, Sequence[Cell]]) -> Project:
+        return build_project(tmp_path_factory.mktemp("compendium"), notebooks)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def limits() -> TimeLimits:
+    """Time limits as multiples of the import floor, measured once per test process."""
+    return TimeLimits(measure_floor())

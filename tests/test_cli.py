@@ -1,20 +1,23 @@
-"""Tests of the command line (python -m analysis) on a tiny throwaway project."""
+"""Tests of the command line (python -m analysis).
+
+Commands that act on a project run as ``python -m analysis`` in a throwaway compendium (its own
+copy of the package, data and one small notebook; :mod:`tests.throwaway`). Tests of the
+command line's own logic with a library function replaced (``run_notebooks``, ``verify``, the
+extraction stage) call :func:`analysis.cli.main` in this process, on the real project, which
+they never modify.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
 import subprocess
 import sys
 import textwrap
 import types
-from pathlib import Path
 
-import nbformat
 import pytest
 
-from analysis import cli, pipeline
+from analysis import cli, paths, pipeline
 from analysis.dataset.source import ChecksumMismatchError
 from analysis.pipeline.environment import Environment
 from analysis.pipeline.replication import (
@@ -25,11 +28,10 @@ from analysis.pipeline.replication import (
     load_replication_spec,
 )
 from analysis.pipeline.verify import ReproductionError
+from tests.throwaway import cli_env, run_cli
 
 #: The module's `project` fixture runs a notebook in a kernel, and almost every test uses it.
 pytestmark = pytest.mark.slow
-
-PACKAGE = Path(pipeline.__file__).resolve().parent.parent
 
 NOTEBOOK = [
     ("code", 'n = 3  # number of points\nlabel = "demo"\noutput_dir = None', ["parameters"]),
@@ -48,38 +50,12 @@ NOTEBOOK = [
 ]
 
 
-def make_project(root: Path) -> pipeline.Project:
-    """Create a throwaway project with the analysis package and one notebook."""
-    (root / "analysis").mkdir(parents=True)
-    for name in ("__init__.py", "paths.py", "io.py", "tableschema.py", "parameter_rules.py",
-                 "outputs.py", "cli.py", "__main__.py"):
-        shutil.copy(PACKAGE / name, root / "analysis" / name)
-    shutil.copytree(PACKAGE / "pipeline", root / "analysis" / "pipeline",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    (root / "notebooks").mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    for index, (_, source, tags) in enumerate(NOTEBOOK):
-        cell = nbformat.v4.new_code_cell(source)
-        cell.id = f"c{index}"
-        cell.metadata.tags = tags
-        nb.cells.append(cell)
-    nbformat.write(nb, root / "notebooks" / "01-demo.ipynb")
-    return pipeline.Project.at(root)
-
-
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> pipeline.Project:
-    """A throwaway project that has been run once."""
-    project = make_project(tmp_path_factory.mktemp("cli"))
-    assert pipeline.run_notebooks(project, log=lambda line: None).ok
-    return project
-
-
-@pytest.fixture
-def use_project(project, monkeypatch):
-    """Point the CLI at the throwaway project."""
-    monkeypatch.setattr(cli, "get_project", lambda: project)
+def project(throwaway) -> pipeline.Project:
+    """A throwaway project with one notebook, run once."""
+    project = throwaway({"01-demo": NOTEBOOK})
+    done = run_cli(project.root, "run")
+    assert done.returncode == 0, done.stdout + done.stderr
     return project
 
 
@@ -89,22 +65,22 @@ def outputs(project: pipeline.Project) -> dict[str, bytes]:
     return {str(p): p.read_bytes() for p in files if p.is_file()}
 
 
-def test_unknown_parameter_exits_2_without_traceback(use_project, capsys):
+def test_unknown_parameter_exits_2_without_traceback(project):
     """An unknown -p name is a clear error (exit 2) naming notebook, name and accepted names."""
-    assert cli.main(["run", "-p", "points", "4"]) == 2
-    err = capsys.readouterr().err
-    assert "01-demo.ipynb" in err and "'points'" in err and "n, label, output_dir" in err
-    assert "Traceback" not in err
+    done = run_cli(project.root, "run", "-p", "points", "4")
+    assert done.returncode == 2
+    assert "01-demo.ipynb" in done.stderr and "'points'" in done.stderr
+    assert "n, label, output_dir" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_mistyped_parameter_exits_2(use_project, capsys):
+def test_mistyped_parameter_exits_2(project):
     """A -p value of the wrong type names the expected type and the value."""
-    assert cli.main(["run", "-p", "n", "many"]) == 2
-    err = capsys.readouterr().err
-    assert "'n' expects int" in err and "'many'" in err
+    done = run_cli(project.root, "run", "-p", "n", "many")
+    assert done.returncode == 2
+    assert "'n' expects int" in done.stderr and "'many'" in done.stderr
 
 
-def test_parameter_file_and_precedence(use_project, monkeypatch, tmp_path):
+def test_parameter_file_and_precedence(monkeypatch, tmp_path):
     """-f reads YAML, -p values are inferred like papermill's and win over -f."""
     seen = {}
 
@@ -114,62 +90,59 @@ def test_parameter_file_and_precedence(use_project, monkeypatch, tmp_path):
 
     monkeypatch.setattr(pipeline, "run_notebooks", fake_run)
     params = tmp_path / "params.yaml"
-    params.write_text("n: 4\nlabel: from-file\n")
-    code = cli.main(["run", "01-demo", "-f", str(params), "-p", "n", "7", "--jobs", "1"])
+    params.write_text("conf_level: 0.8\nrate_method: wald\n")
+    code = cli.main(["run", "02-police-victims", "-f", str(params), "-p", "conf_level", "0.9",
+                     "--jobs", "1"])
     assert code == 0
-    assert seen["parameters"] == {"n": 7, "label": "from-file"}
-    assert seen["notebooks"] == [use_project.notebooks_dir / "01-demo.ipynb"]
+    assert seen["parameters"] == {"conf_level": 0.9, "rate_method": "wald"}
+    assert seen["notebooks"] == [paths.NOTEBOOKS_DIR / "02-police-victims.ipynb"]
     assert seen["jobs"] == 1 and seen["force"] is False
 
 
-def test_unknown_notebook_exits_2(use_project, capsys):
+def test_unknown_notebook_exits_2(project):
     """Naming a notebook that does not exist lists the available ones."""
-    assert cli.main(["run", "99-nope"]) == 2
-    assert "available: 01-demo" in capsys.readouterr().err
+    done = run_cli(project.root, "run", "99-nope")
+    assert done.returncode == 2 and "available: 01-demo" in done.stderr
 
 
-def test_failure_exits_1_naming_cell_and_exception(use_project, monkeypatch, capsys):
+def test_failure_exits_1_naming_cell_and_exception(project):
     """A failing notebook exits 1, names cell and exception, and keeps earlier outputs."""
-    before = outputs(use_project)
-    monkeypatch.setenv("PIPELINE_TEST_DIVISOR", "0")
-    assert cli.main(["run", "--force"]) == 1
-    captured = capsys.readouterr()
-    assert "cell 2 (In [3]) raised ZeroDivisionError: division by zero" in captured.err
-    assert "runs/failed/01-demo.ipynb" in captured.out
-    assert "ran 0, skipped 0, failed 1" in captured.out
-    assert outputs(use_project) == before
+    before = outputs(project)
+    done = run_cli(project.root, "run", "--force", PIPELINE_TEST_DIVISOR="0")
+    assert done.returncode == 1
+    assert "cell 2 (In [3]) raised ZeroDivisionError: division by zero" in done.stderr
+    assert "runs/failed/01-demo.ipynb" in done.stdout
+    assert "ran 0, skipped 0, failed 1" in done.stdout
+    assert outputs(project) == before
 
 
 def test_noop_run_skips_without_heavy_imports(project):
     """`run` with everything up to date skips, says why, and imports no papermill or pandas."""
     script = textwrap.dedent(
-        f"""
+        """
         import sys
-        from analysis import cli, pipeline
-        cli.get_project = lambda: pipeline.Project.at({str(project.root)!r})
+        from analysis import cli
         code = cli.main(["run"])
         heavy = [m for m in ("papermill", "nbformat", "pandas", "matplotlib") if m in sys.modules]
         print("heavy:", heavy)
         sys.exit(code)
         """
     )
-    env = dict(os.environ, PYTHONPATH=str(PACKAGE.parent))
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=project.root
-    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=cli_env(project.root), cwd=project.root)
     assert done.returncode == 0, done.stderr
     assert "skip  01-demo: inputs unchanged" in done.stdout
     assert "ran 0, skipped 1, failed 0" in done.stdout
     assert "heavy: []" in done.stdout
 
 
-def test_list_shows_declared_parameters(use_project, capsys):
+def test_list_shows_declared_parameters(project):
     """`list` prints each notebook with its parameters' type, default and help."""
-    assert cli.main(["list"]) == 0
-    out = capsys.readouterr().out
-    assert "notebooks/01-demo.ipynb" in out
-    assert "    n: int = 3\n        number of points\n" in out
-    assert "output_dir: any = None" in out
+    done = run_cli(project.root, "list")
+    assert done.returncode == 0
+    assert "notebooks/01-demo.ipynb" in done.stdout
+    assert "    n: int = 3\n        number of points\n" in done.stdout
+    assert "output_dir: any = None" in done.stdout
 
 
 def test_list_shows_each_rule_of_a_real_notebook(capsys):
@@ -181,17 +154,17 @@ def test_list_shows_each_rule_of_a_real_notebook(capsys):
     assert "Allowed: a number in (0, 1)." in out
 
 
-def test_extract_calls_build_all(use_project, monkeypatch, capsys):
+def test_extract_calls_build_all(monkeypatch, capsys):
     """`extract` calls analysis.dataset.build.build_all (imported only when the command runs)."""
     calls = []
     fake = types.ModuleType("analysis.dataset.build")
-    fake.build_all = lambda: calls.append(1) or {"table": use_project.root / "data/x.csv"}
+    fake.build_all = lambda: calls.append(1) or {"table": paths.ROOT / "data/x.csv"}
     monkeypatch.setitem(sys.modules, "analysis.dataset.build", fake)
     assert cli.main(["extract"]) == 0
     assert calls == [1] and "wrote data/x.csv (table)" in capsys.readouterr().out
 
 
-def test_extract_missing_is_a_clear_error(use_project, monkeypatch, capsys):
+def test_extract_missing_is_a_clear_error(monkeypatch, capsys):
     """Without an extraction module `extract` fails with a message, not a traceback."""
     monkeypatch.setitem(sys.modules, "analysis.dataset.build", None)
     assert cli.main(["extract"]) == 1
@@ -207,11 +180,11 @@ def _graded(*comparisons: Comparison) -> pipeline.VerifyResult:
         claims=(),
         recorded=(RecordedEnvironment(made, ("01-demo",)),),
         current=rerun,
-        spec=load_replication_spec(PACKAGE.parent),
+        spec=load_replication_spec(paths.ROOT),
     )
 
 
-def test_verify_exit_status_follows_the_verdict(use_project, monkeypatch, capsys):
+def test_verify_exit_status_follows_the_verdict(monkeypatch, capsys):
     """Exit 0 for reproduced (within tolerance), 1 otherwise; the verdict is the last line.
 
     The verdict names the interpreter; --exact fails on any output that is not identical.
@@ -258,7 +231,7 @@ def test_verify_exit_status_follows_the_verdict(use_project, monkeypatch, capsys
     assert not any("figures/a.png" in line for line in out)  # identical: not listed
 
 
-def test_verify_rerun_failure_is_one_error_line_exit_1(use_project, monkeypatch, capsys):
+def test_verify_rerun_failure_is_one_error_line_exit_1(monkeypatch, capsys):
     """A re-run that fails in the scratch copy exits 1 (not 2) with one error line."""
     def failing(*args, **kwargs):
         raise ReproductionError("verify: `python -m analysis extract` failed (exit 1)")
@@ -278,25 +251,38 @@ def test_bad_jobs_is_a_usage_error(capsys):
     assert caught.value.code == 2
 
 
-def test_tampered_statistics_refused_before_any_kernel(use_project, monkeypatch, capsys):
+def test_tampered_statistics_refused_before_any_kernel(project):
     """A hand-edited value (746 -> 1746) stops `run` with exit 1 before anything executes."""
-    text = (PACKAGE.parent / "data" / "processed" / "report_statistics.csv").read_text()
-    table = use_project.processed_dir / "report_statistics.csv"
-    table.parent.mkdir(parents=True, exist_ok=True)
+    table = project.processed_dir / "report_statistics.csv"
+    text = table.read_text()
     table.write_text(text.replace(",2014,,746,", ",2014,,1746,", 1))
-    monkeypatch.setattr(pipeline, "run_notebooks", lambda *a, **k: pytest.fail("ran"))
     try:
-        assert cli.main(["run"]) == 1
+        done = run_cli(project.root, "run", "--force")
     finally:
-        table.unlink()
-    err = capsys.readouterr().err
+        table.write_text(text)
+    assert done.returncode == 1
     edited = next(n for n, line in enumerate(text.splitlines(), 1) if ",2014,,746," in line)
-    assert err.count("error:") == 1 and "Traceback" not in err
-    assert f"report_statistics.csv: row {edited} " in err and "column value" in err
-    assert "'1746'" in err and "'746'" in err
+    assert done.stderr.count("error:") == 1 and "Traceback" not in done.stderr
+    assert f"report_statistics.csv: row {edited} " in done.stderr
+    assert "column value" in done.stderr
+    assert "'1746'" in done.stderr and "'746'" in done.stderr
+    assert "start" not in done.stdout
 
 
-def test_extract_errors_are_one_line_unless_verbose(use_project, monkeypatch, capsys):
+def test_missing_statistics_refused_before_any_kernel(project):
+    """Without the statistics table `run` names it and stops (exit 1); nothing executes."""
+    table = project.processed_dir / "report_statistics.csv"
+    kept = table.read_bytes()
+    table.unlink()
+    try:
+        done = run_cli(project.root, "run", "--force")
+    finally:
+        table.write_bytes(kept)
+    assert done.returncode == 1 and done.stderr.count("error:") == 1
+    assert "report_statistics.csv" in done.stderr and "start" not in done.stdout
+
+
+def test_extract_errors_are_one_line_unless_verbose(monkeypatch, capsys):
     """A checksum mismatch from `extract` is one error line (exit 1); --verbose adds the trace."""
     def build_all():
         raise ChecksumMismatchError("data/raw/report.txt: SHA-256 is 00, expected 11")

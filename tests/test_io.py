@@ -1,12 +1,18 @@
-"""The strict YAML loader every spec and parameter file goes through (analysis.io.load_yaml)."""
+"""analysis.io: the strict YAML loader and moving a group of files into place.
+
+Every spec and parameter file goes through ``load_yaml``; every group of outputs through
+``replace_all``.
+"""
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
 
-from analysis import paths
+from analysis import io, paths
 from analysis.claims.spec import ClaimSpecError, load_claims
 from analysis.dataset.audit import AuditError, load_audit_rules
 from analysis.dataset.cross_checks import CrossCheckSpecError, load_cross_checks
@@ -127,3 +133,61 @@ def test_specs_refuse_an_unknown_top_level_key(tmp_path: Path, spec: str) -> Non
               "audit_rules": load_audit_rules}[spec]
     with pytest.raises(ValueError, match="unknown top-level key 'extra'"):
         loader(path)
+
+
+def _group(tmp_path: Path) -> tuple[list[tuple[Path, Path]], list[Path]]:
+    staging, target_dir = tmp_path / "staging", tmp_path / "figures"
+    staging.mkdir()
+    target_dir.mkdir()
+    (target_dir / "a.csv").write_text("old a\n")
+    moves = []
+    for name in ("a.csv", "b.csv"):
+        (staging / name).write_text(f"new {name}\n")
+        moves.append((staging / name, target_dir / name))
+    return moves, [target for _, target in moves]
+
+
+def test_replace_all_copies_when_a_link_cannot_cross_filesystems(tmp_path, monkeypatch):
+    """A target folder on another mount (link refused with EXDEV): copied, then renamed."""
+    def cross_device(source, target):
+        raise OSError(errno.EXDEV, os.strerror(errno.EXDEV), str(source), str(target))
+
+    monkeypatch.setattr(io.os, "link", cross_device)
+    moves, targets = _group(tmp_path)
+    io.replace_all(moves)
+    assert [t.read_text() for t in targets] == ["new a.csv\n", "new b.csv\n"]
+    assert sorted(p.name for p in targets[0].parent.iterdir()) == ["a.csv", "b.csv"]
+    assert all(source.is_file() for source, _ in moves)  # copied, not moved
+
+
+def test_replace_all_changes_nothing_when_a_copy_finds_no_space(tmp_path, monkeypatch):
+    """The second copy hits a full disk: no target changed, no temporary file left.
+
+    The error names the target, not the temporary file.
+    """
+    def cross_device(source, target):
+        raise OSError(errno.EXDEV, os.strerror(errno.EXDEV), str(source), str(target))
+
+    real_copy = io.shutil.copyfileobj
+
+    def copy_filling_the_disk(origin, copy, length=0):
+        if origin.name.endswith("b.csv"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_copy(origin, copy, length)
+
+    monkeypatch.setattr(io.os, "link", cross_device)
+    monkeypatch.setattr(io.shutil, "copyfileobj", copy_filling_the_disk)
+    moves, targets = _group(tmp_path)
+    with pytest.raises(OSError) as caught:
+        io.replace_all(moves)
+    assert io.is_no_space(caught.value) and caught.value.filename == str(targets[1])
+    assert targets[0].read_text() == "old a\n" and not targets[1].exists()
+    assert sorted(p.name for p in targets[0].parent.iterdir()) == ["a.csv"]
+
+
+@pytest.mark.parametrize(("number", "full"), [(errno.ENOSPC, True), (errno.EDQUOT, True),
+                                              (errno.ENOENT, False), (errno.EXDEV, False)])
+def test_is_no_space(number, full):
+    """A full filesystem and an exceeded quota are "no space"; other errors are not."""
+    assert io.is_no_space(OSError(number, os.strerror(number))) is full
+    assert io.is_no_space(ValueError("[Errno 28] No space left on device")) is False

@@ -37,8 +37,10 @@ from tests.prerequisites import require
 
 LAB_PYTHON = paths.ROOT / ".venv-lab" / "bin" / "python"
 NOTEBOOK = "01-dataset.ipynb"
-START_TIMEOUT = 180.0
-CELL_TIMEOUT = 180.0
+#: Import floors (tests/timing.py) after which a wait for the server or for a cell counts as
+#: hung: starting JupyterLab and running a cell that imports the scientific stack each take
+#: a few floors.
+HANG_FLOORS = 100
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +52,8 @@ class Server:
     url: str
     token: str
     process: subprocess.Popen[bytes]
+    #: Seconds after which a wait for the server or a cell counts as hung.
+    guard: float
 
     def request(self, method: str, path: str, body: dict | None = None) -> object:
         """Call the REST API and return the decoded JSON (``None`` for an empty reply)."""
@@ -60,7 +64,7 @@ class Server:
             method=method,
             headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=self.guard) as response:
             text = response.read().decode("utf-8")
         return json.loads(text) if text else None
 
@@ -72,7 +76,7 @@ def _free_port() -> int:
 
 
 def _wait_until_up(server: Server, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + server.guard
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             pytest.fail(f"`make lab` exited with {server.process.returncode}:\n{log.read_text()}")
@@ -81,7 +85,8 @@ def _wait_until_up(server: Server, log: Path) -> None:
             return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.5)
-    pytest.fail(f"the Jupyter server did not answer within {START_TIMEOUT} s:\n{log.read_text()}")
+    pytest.fail(f"the Jupyter server did not answer within {server.guard:.0f} s:\n"
+                f"{log.read_text()}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -97,7 +102,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture()
-def lab(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
+def lab(tmp_path: Path, limits) -> Iterator[tuple[Server, Path]]:
     """`make lab` on a free port with a token, in temporary Jupyter folders; stopped after."""
     require(LAB_PYTHON.exists(),
             f"the lab environment is missing ({LAB_PYTHON}); create it with `make lab-env`")
@@ -122,7 +127,7 @@ def lab(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = Server(f"http://127.0.0.1:{port}", token, process)
+    server = Server(f"http://127.0.0.1:{port}", token, process, limits(HANG_FLOORS))
     try:
         _wait_until_up(server, log)
         yield server, outputs
@@ -170,12 +175,14 @@ def _message(code: str, session: str) -> dict:
     }
 
 
-def _execute(channel: websocket.WebSocket, code: str, session: str) -> tuple[str, list[dict]]:
+def _execute(
+    channel: websocket.WebSocket, code: str, session: str, guard: float
+) -> tuple[str, list[dict]]:
     """Run one cell; return the reply status and its iopub outputs (nbformat-like dicts)."""
     request = _message(code, session)
     channel.send(json.dumps(request))
     msg_id, status, outputs, idle = request["header"]["msg_id"], None, [], False
-    deadline = time.monotonic() + CELL_TIMEOUT
+    deadline = time.monotonic() + guard
     while (status is None or not idle) and time.monotonic() < deadline:
         reply = json.loads(channel.recv())
         if reply.get("parent_header", {}).get("msg_id") != msg_id:
@@ -187,7 +194,7 @@ def _execute(channel: websocket.WebSocket, code: str, session: str) -> tuple[str
             idle = content["execution_state"] == "idle"
         elif kind in ("execute_result", "display_data", "stream", "error"):
             outputs.append({"output_type": kind, **content})
-    assert status is not None and idle, f"cell did not finish within {CELL_TIMEOUT} s"
+    assert status is not None and idle, f"cell did not finish within {guard:.0f} s"
     return status, outputs
 
 
@@ -196,7 +203,7 @@ def _run_notebook(server: Server, notebook: nbformat.NotebookNode) -> list[list[
     assert isinstance(kernel, dict)
     ws_url = server.url.replace("http", "ws", 1) + f"/api/kernels/{kernel['id']}/channels"
     channel = websocket.create_connection(
-        ws_url, header=[f"Authorization: token {server.token}"], timeout=CELL_TIMEOUT
+        ws_url, header=[f"Authorization: token {server.token}"], timeout=server.guard
     )
     results = []
     try:
@@ -205,7 +212,7 @@ def _run_notebook(server: Server, notebook: nbformat.NotebookNode) -> list[list[
             if cell.cell_type != "code":
                 results.append([])
                 continue
-            status, outputs = _execute(channel, cell.source, session)
+            status, outputs = _execute(channel, cell.source, session, server.guard)
             errors = [o for o in outputs if o["output_type"] == "error"]
             assert status == "ok", f"cell {index} failed: {errors}"
             results.append(outputs)

@@ -1,16 +1,19 @@
 """Execute the compendium's notebooks with papermill: incrementally, in parallel, reproducibly.
 
 The pipeline runs every ``notebooks/NN-topic.ipynb`` with :func:`papermill.execute_notebook`
-in a worker process of its own (``python -m analysis.pipeline.worker``, in its own process
-group), at most ``--jobs`` at once. Each worker launches the kernel itself (so it boots while
-papermill is imported) with the notebook's folder as working directory, the way nbval runs
-it; kernels get ``SOURCE_DATE_EPOCH=0`` and ``PYTHONHASHSEED=0`` unless those are set. The
-parent stops every worker and kernel, and removes the staging folder, whatever ends the run
-(a signal, a failure while saving, an error).
+in a worker process of its own (in its own process group), at most ``--jobs`` at once. A
+launcher process (:mod:`.launcher`, one per run) imports papermill,
+ipykernel and the scientific stack once and forks a pristine worker per notebook; each worker
+forks its kernel, with the notebook's folder as working directory, the way nbval runs it, so
+no notebook's kernel shares state with another's and none pays the imports again. Kernels
+get ``SOURCE_DATE_EPOCH=0`` and ``PYTHONHASHSEED=0`` unless those are set. The parent stops
+every worker and kernel, and removes the staging folder, whatever ends the run (a signal, a
+failure while saving, a full disk, an error).
 
 Modules: :mod:`.project` (layout, errors), :mod:`.parameters`, :mod:`.manifest` (input digests,
 manifest entries), :mod:`.plan`, :mod:`.jobs` (what a worker gets and returns),
-:mod:`.workers` (process supervision), :mod:`.worker` and :mod:`.kernels` (the worker side),
+:mod:`.supervisor` (process supervision), :mod:`.launcher` (imports once, forks the workers),
+:mod:`.worker` and :mod:`.kernels` (the worker side),
 :mod:`.commit` (outputs moved into place as a group), :mod:`.signals`, :mod:`.runner`,
 :mod:`.sweep` (one notebook over a grid of parameters), :mod:`.environment` (the
 environment a run is recorded in), :mod:`.verify` (re-run and grade every output:
@@ -22,8 +25,10 @@ environment a run is recorded in), :mod:`.verify` (re-run and grade every output
   ``runs/<stem>-<hash>/`` and leaves the canonical files alone.
 * A notebook writes its outputs to ``analysis.paths.output_dir(output_dir)``; the pipeline
   points that at a staging folder (environment variable
-  :data:`analysis.paths.OUTPUT_DIR_ENV`) and moves the files into place with
-  :func:`os.replace`, all of a notebook's files or none, only after the notebook succeeded.
+  :data:`analysis.paths.OUTPUT_DIR_ENV`) and moves the files into place
+  (:func:`analysis.io.replace_all`: renames within each target's folder, copies when it is
+  on another filesystem), all of a notebook's files or none, only after the notebook
+  succeeded. A full filesystem ends the run with one error (:class:`.NoSpaceError`).
 * Executed notebooks are normalised (papermill's timestamps and nbclient's timings removed,
   streams coalesced, cell ids made deterministic) so that re-running gives the same bytes.
 * ``figures/MANIFEST.json`` records, per notebook, the SHA-256 digests of its inputs and of its
@@ -35,7 +40,7 @@ are imported when a notebook actually has to be inspected or executed, so a run 
 everything is skipped stays fast.
 """
 
-from analysis.pipeline.commit import Outcome
+from analysis.pipeline.commit import NotebookOutcome
 from analysis.pipeline.manifest import load_manifest
 from analysis.pipeline.parameters import (
     Parameter,
@@ -50,6 +55,7 @@ from analysis.pipeline.plan import Task, plan
 from analysis.pipeline.project import (
     NOTEBOOK_GLOB,
     Interrupted,
+    NoSpaceError,
     ParameterError,
     PipelineError,
     Project,
@@ -64,9 +70,10 @@ from analysis.pipeline.verify import copy_project, verify
 
 __all__ = [
     "NOTEBOOK_GLOB",
-    "Outcome",
     "Grade",
     "Label",
+    "NoSpaceError",
+    "NotebookOutcome",
     "Parameter",
     "ParameterError",
     "Interrupted",

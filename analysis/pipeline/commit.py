@@ -2,8 +2,10 @@
 
 A notebook's output files, its executed notebook, the updated manifest (with what each output
 is, as the notebook declared it) and the folder's data package derived from it are moved into
-place together: each file already in place is first moved aside into the staging folder, and if any
-move fails every file is put back, so a notebook's outputs change all together or not at all.
+place together (:func:`analysis.io.replace_all`): each file is first put beside its target
+(linked, or copied when the target folder is on another filesystem), each file already in
+place is renamed aside, and if any step fails every file is put back, so a notebook's outputs
+change all together or not at all.
 Stop signals are held while this happens (:meth:`SignalGuard.hold`).
 """
 
@@ -13,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from analysis.io import atomic_write_many, replace_all
+from analysis.io import atomic_write_many, is_no_space, replace_all
 from analysis.pipeline.datapackage import DATAPACKAGE_NAME, datapackage_bytes
 from analysis.pipeline.jobs import OUTPUT_SUBDIR, Result
 from analysis.pipeline.manifest import (
@@ -24,12 +26,12 @@ from analysis.pipeline.manifest import (
     notebook_source_digest,
 )
 from analysis.pipeline.plan import Task
-from analysis.pipeline.project import Log, Project, SaveError
+from analysis.pipeline.project import Log, NoSpaceError, Project, SaveError
 from analysis.pipeline.signals import SignalGuard
 
 
 @dataclass
-class Outcome:
+class NotebookOutcome:
     """What happened to one notebook.
 
     Attributes:
@@ -61,7 +63,7 @@ class Committer:
         self.manifests = {t.manifest_path: load_manifest(t.manifest_path) for t in tasks}
         self.claimed: dict[str, str] = {}
 
-    def commit(self, task: Task, result: Result, seconds: float) -> Outcome:
+    def commit(self, task: Task, result: Result, seconds: float) -> NotebookOutcome:
         """Move a successful notebook's outputs, executed notebook and manifest into place.
 
         Raises:
@@ -69,7 +71,7 @@ class Committer:
         """
         refused = self._refusal(task, result)
         if refused:
-            return Outcome(task.stem, "failed", seconds, refused)
+            return NotebookOutcome(task.stem, "failed", seconds, refused)
         project = self.project
         staged_nb = Path(result.notebook or "")
         staging = staged_nb.parent
@@ -86,13 +88,13 @@ class Committer:
         moves += [(staged_nb, task.notebook_out), (staged_manifest, task.manifest_path),
                   (staged_package, task.manifest_path.parent / DATAPACKAGE_NAME)]
         with self.guard.hold():
-            replace_group(moves, staging / "previous", f"the outputs of {task.stem}")
+            replace_group(moves, f"the outputs of {task.stem}")
             self.manifests[task.manifest_path] = updated
             self.claimed.update(dict.fromkeys(outputs, task.stem))
             stale = set(previous.outputs) - set(outputs) if previous else set()
             for rel in sorted(stale):
                 self._remove_output(rel, task.dest_dir, f"no longer produced by {task.stem}")
-        return Outcome(task.stem, "ran", seconds, outputs=sorted(outputs))
+        return NotebookOutcome(task.stem, "ran", seconds, outputs=sorted(outputs))
 
     def _refusal(self, task: Task, result: Result) -> str:
         """Why a successful notebook's outputs must not be committed ("" when they may)."""
@@ -190,28 +192,27 @@ class Committer:
         if not result.notebook:
             return None
         target = self.project.failed_dir / task.notebook.name
-        replace_group([(Path(result.notebook), target)], Path(result.notebook).parent / "previous",
-                      f"the failed notebook {task.stem}")
+        replace_group([(Path(result.notebook), target)], f"the failed notebook {task.stem}")
         return target
 
 
-def replace_group(moves: Sequence[tuple[Path, Path]], aside: Path, what: str) -> None:
-    """Move every ``(source, target)`` into place, or none of them.
+def replace_group(moves: Sequence[tuple[Path, Path]], what: str) -> None:
+    """Move every ``(source, target)`` into place, or none of them (:func:`replace_all`).
 
     Args:
-        moves: Files to move (sources on the same filesystem as their targets).
-        aside: A folder (created) where targets already in place are kept until all moves
-            succeeded.
+        moves: Files to move (a target folder may be on another filesystem).
         what: What the files are, for the error message.
 
     Raises:
-        SaveError: A move failed; every target is as it was before.
+        NoSpaceError: A filesystem was full or over quota; every target is as it was before.
+        SaveError: Another failure to move a file; every target is as it was before.
     """
     try:
-        replace_all(moves, aside)
+        replace_all(moves)
     except OSError as error:
+        if is_no_space(error):
+            raise NoSpaceError(error.filename or moves[0][1]) from None
         where = f" ({error.filename})" if error.filename else ""
         raise SaveError(
             f"cannot save {what}: {error.strerror or error}{where}; nothing of it was changed"
         ) from None
-

@@ -8,11 +8,12 @@ but that notebook's staging folder.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysis.io import atomic_write
+from analysis.io import NO_SPACE_ERRNOS, atomic_write
 
 #: File names inside a notebook's staging folder.
 JOB_FILE = "job.json"
@@ -23,6 +24,11 @@ WORKER_LOG = "worker.log"
 OUTPUT_SUBDIR = "out"
 #: Where the worker's kernel writes its connection file (``JUPYTER_RUNTIME_DIR``).
 RUNTIME_SUBDIR = "runtime"
+#: The worker's exit status when a filesystem was full (or over quota) and it could not save
+#: its result (the number of ``ENOSPC``).
+NO_SPACE_STATUS = 28
+#: An ``OSError``'s message: ``[Errno 28] No space left on device: '/path'`` (path optional).
+_OS_ERROR = re.compile(r"\[Errno (?P<errno>\d+)\][^:]*(?::\s*'(?P<path>.*)')?")
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,22 @@ class Result:
     title: str = ""
     declared: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def out_of_space(self) -> bool:
+        """Whether the notebook failed because a filesystem was full or over quota.
+
+        True when the exception (raised by a cell, by papermill or by the worker) is an
+        ``OSError`` whose message carries ``ENOSPC`` or ``EDQUOT``.
+        """
+        found = _OS_ERROR.match(self.evalue)
+        return not self.ok and bool(found) and int(found["errno"]) in NO_SPACE_ERRNOS
+
+    @property
+    def error_path(self) -> str | None:
+        """The file named by the ``OSError`` that ended the notebook, if it names one."""
+        found = _OS_ERROR.match(self.evalue)
+        return found["path"] if found and found["path"] else None
+
     @classmethod
     def failure(cls, error: BaseException | str, detail: str = "") -> Result:
         """A failure that is not a raising cell (no kernel, kernel died, worker died)."""
@@ -113,7 +135,7 @@ class Result:
         return cls(**data)
 
 
-def log_tail(path: Path, lines: int = 15) -> str:
+def last_log_lines(path: Path, lines: int = 15) -> str:
     """Return the last ``lines`` lines of a worker or kernel log ("" if it is unreadable).
 
     ipykernel's warning about running over TCP without encryption is dropped: it is printed on

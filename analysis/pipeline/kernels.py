@@ -1,10 +1,12 @@
 """Executing one notebook with papermill in a kernel, into a staging folder (worker side).
 
 This module runs inside a worker process (:mod:`analysis.pipeline.worker`), one per notebook.
-The worker starts the kernel itself (so that it boots while papermill is imported), with its
-connection file in the staging folder (``JUPYTER_RUNTIME_DIR``) and its process id recorded
-there, so that the parent can remove or kill everything the worker left even if the worker
-itself was killed. The kernel is always stopped before the worker returns.
+The worker starts the kernel itself — forked from the worker, which the launcher forked after
+importing the kernel's modules (:mod:`analysis.pipeline.launcher`), so the kernel does not
+import them again — with its connection file in the staging folder (``JUPYTER_RUNTIME_DIR``)
+and its process id recorded there, so that the parent can remove or kill everything the
+worker left even if the worker itself was killed. The kernel is always stopped before the
+worker returns.
 """
 
 from __future__ import annotations
@@ -14,16 +16,22 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_event_loop, run_sync
 
 from analysis import paths
-from analysis.io import sha256_file
+from analysis.io import atomic_write, sha256_file
 from analysis.outputs import DECLARED_SUBDIR, DeclaredOutput
 from analysis.pipeline.jobs import (
     KERNEL_LOG,
@@ -31,9 +39,10 @@ from analysis.pipeline.jobs import (
     OUTPUT_SUBDIR,
     Job,
     Result,
-    log_tail,
+    last_log_lines,
 )
 from analysis.pipeline.project import ERROR_TAG, INJECTED_TAG, PARAMETERS_TAG
+from analysis.pipeline.signals import STOP_SIGNALS, die_with_parent
 
 
 class TrackingKernelManager(AsyncKernelManager):  # type: ignore[misc]
@@ -46,11 +55,14 @@ class TrackingKernelManager(AsyncKernelManager):  # type: ignore[misc]
         return client
 
 
-def execute(job: Job) -> Result:
+def execute(job: Job, kernel_path: Sequence[str] | None = None) -> Result:
     """Execute one notebook into its staging folder; the kernel is stopped before returning.
 
     Args:
         job: The notebook, its staging folder, parameters, kernel environment and folder.
+        kernel_path: Fork the kernel from this process, with this ``sys.path`` (the worker was
+            forked by the launcher, which imported the kernel's modules); ``None`` starts it
+            as a new process.
 
     Returns:
         On success the staged executed notebook, its digest and the outputs' digests; on
@@ -63,7 +75,7 @@ def execute(job: Job) -> Result:
     km = None
     try:
         if kernel_name:  # else papermill reports the missing kernel name
-            km = launch_kernel(kernel_name, job.cwd, job.env, staging)
+            km = launch_kernel(kernel_name, job.cwd, job.env, staging, kernel_path)
     except Exception as error:  # e.g. no such kernel
         return Result.failure(error)
     try:
@@ -74,19 +86,30 @@ def execute(job: Job) -> Result:
             (staging / KERNEL_PID_FILE).unlink(missing_ok=True)
 
 
-def launch_kernel(kernel_name: str, cwd: str, env: Mapping[str, str], staging: Path) -> Any:
+def launch_kernel(
+    kernel_name: str,
+    cwd: str,
+    env: Mapping[str, str],
+    staging: Path,
+    kernel_path: Sequence[str] | None = None,
+) -> Any:
     """Start a kernel whose outputs go to ``<staging>/out``; record its pid in the staging folder.
 
     The kernel's working directory is ``cwd`` (the notebook's folder, as under nbval), its
     environment ``env`` plus :data:`analysis.paths.OUTPUT_DIR_ENV`, and its own stdout and
-    stderr go to ``<staging>/kernel.log``.
+    stderr go to ``<staging>/kernel.log``. With ``kernel_path``, a kernel of this very
+    interpreter (ipykernel's ``python3``) whose folder is this process's working directory is
+    forked from this process (:func:`_fork_kernel`) instead of started as a new one.
     """
     kernel_env = dict(env)
     kernel_env[paths.OUTPUT_DIR_ENV] = str(staging / OUTPUT_SUBDIR)
     km = TrackingKernelManager(kernel_name=kernel_name)
     try:
         with open(staging / KERNEL_LOG, "ab") as log:
-            run_sync(km.start_kernel)(cwd=cwd, env=kernel_env, stdout=log, stderr=log)
+            if kernel_path is not None and _forkable(km, cwd):
+                _fork_kernel(km, cwd, kernel_env, log.fileno(), kernel_path)
+            else:
+                run_sync(km.start_kernel)(cwd=cwd, env=kernel_env, stdout=log, stderr=log)
         pid = getattr(getattr(km, "provisioner", None), "pid", None)
         if pid:
             (staging / KERNEL_PID_FILE).write_text(f"{pid}\n", encoding="utf-8")
@@ -94,6 +117,145 @@ def launch_kernel(kernel_name: str, cwd: str, env: Mapping[str, str], staging: P
         stop_kernel(km)
         raise
     return km
+
+
+def _forkable(km: Any, cwd: str) -> bool:
+    """Whether the kernel is ipykernel on this interpreter, in this process's working folder."""
+    argv = list(km.kernel_spec.argv)
+    major, minor = sys.version_info[:2]
+    python_names = {"python", f"python{major}", f"python{major}.{minor}"}
+    same_python = bool(argv) and (argv[0] in python_names or argv[0] == sys.executable)
+    return same_python and argv[1:3] == ["-m", "ipykernel_launcher"] and (
+        os.path.realpath(cwd) == os.path.realpath(os.getcwd())
+    )
+
+
+def _fork_kernel(
+    km: Any, cwd: str, env: Mapping[str, str], log: int, kernel_path: Sequence[str]
+) -> None:
+    """Fork the kernel from this process and hand it to ``km`` as if jupyter_client started it.
+
+    jupyter_client prepares the launch (kernel id, provisioner, connection file, environment)
+    in an event loop that is closed again before the fork, so that the child inherits no
+    event loop, no ZeroMQ context and no thread (none exists yet in a worker).
+    """
+    _, launch = asyncio.run(km._async_pre_start_kernel(cwd=cwd, env=dict(env)))
+    kernel_env = dict(launch["env"], JPY_PARENT_PID=str(os.getpid()))  # as jupyter_client sets
+    sys.stdout.flush()
+    sys.stderr.flush()
+    worker = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        _become_kernel(km.connection_file, cwd, kernel_env, log, kernel_path, worker)
+    provisioner = km.provisioner
+    provisioner.process = ForkedProcess(pid)
+    provisioner.pid = provisioner.pgid = pid
+    provisioner.cwd = cwd
+
+
+def _become_kernel(
+    connection_file: str,
+    cwd: str,
+    env: Mapping[str, str],
+    log: int,
+    kernel_path: Sequence[str],
+    worker: int,
+) -> NoReturn:
+    """In the forked child: become the kernel ``python -m ipykernel_launcher -f FILE`` would be.
+
+    A session of its own, stdin from ``/dev/null``, stdout and stderr to the kernel's log,
+    default signal handlers, the notebook's folder, exactly the kernel's environment, the
+    kernel's ``sys.path`` and ``sys.argv``, a new event-loop policy, the package's own modules
+    forgotten (the notebook imports them afresh), numpy's global random state reseeded
+    (Python's ``random`` reseeds itself after a fork), and death with the worker. Never
+    returns.
+    """
+    code = 1
+    try:
+        os.setsid()
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        die_with_parent(signal.SIGKILL, worker)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.chdir(cwd)
+        asyncio.set_event_loop_policy(None)  # no trace of the worker's closed event loop
+        os.environ.clear()
+        os.environ.update(env)
+        sys.path[:] = list(kernel_path)
+        import ipykernel_launcher
+
+        sys.argv = [ipykernel_launcher.__file__, "-f", connection_file]
+        for name in [m for m in sys.modules if m == "analysis" or m.startswith("analysis.")]:
+            del sys.modules[name]
+        if "numpy" in sys.modules:
+            sys.modules["numpy"].random.seed()
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 1
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            traceback.print_exc()
+    finally:
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+class ForkedProcess:
+    """What jupyter_client's provisioner uses of :class:`subprocess.Popen`, for a forked child.
+
+    Attributes:
+        pid: The child's process id.
+        returncode: Its exit code once it has been reaped (negative: killed by that signal).
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        """Reap the child if it has exited; return its exit code (``None`` while it runs)."""
+        if self.returncode is None:
+            try:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere
+                done, status = self.pid, 0
+            if done:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the child to exit (``subprocess.TimeoutExpired`` after ``timeout``)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+            time.sleep(0.01)
+        return code
+
+    def send_signal(self, signum: int) -> None:
+        """Signal the child, unless it has been reaped (its pid may be reused)."""
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        """SIGTERM the child."""
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL the child."""
+        self.send_signal(signal.SIGKILL)
 
 
 def stop_kernel(km: Any) -> None:
@@ -266,7 +428,7 @@ def _run_papermill(
             evalue=error.evalue,
         )
     except Exception as error:  # kernel died, timed out, no such kernel, ...
-        failed = Result.failure(error, detail=log_tail(staging / KERNEL_LOG))
+        failed = Result.failure(error, detail=last_log_lines(staging / KERNEL_LOG))
         saved = _save_failed_notebook(raw, staging / notebook.name, parameters)
         return Result(**{**failed.__dict__, "notebook": saved})
     return _success(executed, parameters, staging / notebook.name, staging / OUTPUT_SUBDIR)
@@ -279,7 +441,7 @@ def _success(executed: Any, parameters: Mapping[str, Any], final: Path, out_dir:
     the result, each with the index and id of the cell that saved it, and are not outputs.
     """
     data = notebook_bytes(normalize_notebook(executed, parameters))
-    final.write_bytes(data)
+    atomic_write(final, data)  # never a truncated notebook, even on a full disk
     declared_dir = out_dir / DECLARED_SUBDIR
     outputs = {
         p.relative_to(out_dir).as_posix(): sha256_file(p)
@@ -324,7 +486,7 @@ def _save_failed_notebook(raw: Path, final: Path, parameters: Mapping[str, Any])
         return None
     try:
         failed_nb = normalize_notebook(nbformat.read(raw, as_version=4), parameters)
-        final.write_bytes(notebook_bytes(failed_nb))
+        atomic_write(final, notebook_bytes(failed_nb))
     except Exception:  # an unreadable partial notebook: report the failure without it
         return None
     return str(final)

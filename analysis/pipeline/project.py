@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,62 @@ class SaveError(PipelineError):
     """Finished outputs could not be moved into place (none of that notebook's were)."""
 
     exit_code = 1
+
+
+class NoSpaceError(PipelineError):
+    """A filesystem the run writes to is full or over quota (``ENOSPC``, ``EDQUOT``).
+
+    The first such error anywhere (a notebook's cell, its worker, staging, moving outputs
+    into place) ends the run: no new notebook starts, running ones are stopped as a signal
+    would stop them, and nothing is committed or kept in ``runs/failed/``. The message, built
+    when it is printed (after the run removed its staging folder), names the path, the free
+    space of its filesystem and roughly how much the run needs.
+
+    Attributes:
+        path: The file or folder that could not be written.
+        needed: Roughly how many bytes the run needs (``None`` if not known).
+        exit_code: 3.
+    """
+
+    exit_code = 3
+
+    def __init__(self, path: str | os.PathLike[str], needed: int | None = None) -> None:
+        super().__init__(str(path))
+        self.path = Path(path)
+        self.needed = needed
+
+    def __str__(self) -> str:
+        mount, free = filesystem_free(self.path)
+        need = f"; the run needs roughly {format_size(self.needed)}" if self.needed else ""
+        return (
+            f"no space left on the filesystem of {self.path} (mounted at {mount}, "
+            f"{format_size(free)} free now{need}); nothing was changed: free some space and "
+            "run again"
+        )
+
+
+def filesystem_free(path: Path) -> tuple[Path, int]:
+    """Return the mount point of ``path`` (or of its nearest existing folder) and its free bytes."""
+    existing = Path(os.path.abspath(path))
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    existing = existing.resolve()
+    mount = existing if existing.is_dir() else existing.parent
+    while not os.path.ismount(mount):
+        mount = mount.parent
+    return mount, shutil.disk_usage(existing).free
+
+
+def format_size(size: int) -> str:
+    """Return a size for people: ``512`` -> ``"512 B"``, ``1536`` -> ``"1.5 KiB"``."""
+    if size < 1024:
+        return f"{size} B"
+    value, unit = float(size) / 1024, "KiB"
+    for larger in ("MiB", "GiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, larger
+    return f"{value:.1f} {unit}"
 
 
 class Interrupted(KeyboardInterrupt):
@@ -157,15 +214,22 @@ class Project:
 
     @property
     def staging_root(self) -> Path:
-        """Temporary folders for notebooks being executed (same filesystem as outputs)."""
+        """Temporary folders for notebooks being executed (outputs may be on another filesystem)."""
         return self.runs_dir / ".staging"
 
     def rel(self, path: Path) -> str:
-        """Return ``path`` relative to the root, with forward slashes."""
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return path.as_posix()
+        """Return ``path`` relative to the root, with forward slashes.
+
+        Symbolic links below the root are kept (``figures/`` may be a link to another
+        filesystem: its files are still ``figures/...``); a path that only reaches the root
+        through a link is resolved first; a path outside the root is returned whole.
+        """
+        for candidate in (Path(os.path.abspath(path)), Path(path).resolve()):
+            try:
+                return candidate.relative_to(self.root).as_posix()
+            except ValueError:
+                continue
+        return Path(path).as_posix()
 
 
 def discover_notebooks(project: Project) -> list[Path]:
@@ -214,7 +278,7 @@ def _notebook_named(project: Project, name: str) -> Path:
         available = ", ".join(p.stem for p in discover_notebooks(project)) or "none"
         where = project.rel(project.notebooks_dir)
         raise PipelineError(f"no notebook {name!r} in {where}/ (available: {available})")
-    return path
+    return project.notebooks_dir / path.name  # as the project names it (links kept)
 
 
 def _notebook_file(project: Project, name: str) -> Path | None:

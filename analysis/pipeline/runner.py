@@ -2,7 +2,7 @@
 
 :func:`run_notebooks` holds the project's run lock, plans the run (parameters are checked
 before any kernel starts), runs at most ``jobs`` worker processes at once
-(:mod:`analysis.pipeline.workers`) and commits each finished notebook as one group
+(:mod:`analysis.pipeline.supervisor`) and commits each finished notebook as one group
 (:mod:`analysis.pipeline.commit`). SIGINT, SIGTERM and SIGHUP raise
 :class:`~analysis.pipeline.project.Interrupted`; whatever ends the run, the workers and their
 kernels are stopped and the staging folder (with the kernels' connection files) removed.
@@ -20,25 +20,27 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
-from analysis.pipeline.commit import Committer, Outcome
-from analysis.pipeline.jobs import Result
+from analysis.io import is_no_space
+from analysis.pipeline.commit import Committer, NotebookOutcome
+from analysis.pipeline.jobs import OUTPUT_SUBDIR, Result
 from analysis.pipeline.plan import Task, plan
 from analysis.pipeline.project import (
     KERNEL_ENV_DEFAULTS,
     Log,
+    NoSpaceError,
     PipelineError,
     Project,
     discover_notebooks,
 )
 from analysis.pipeline.signals import SignalGuard
-from analysis.pipeline.workers import Running, WorkerPool
+from analysis.pipeline.supervisor import Running, WorkerPool
 
 
 @dataclass
 class RunSummary:
     """The result of :func:`run_notebooks`."""
 
-    outcomes: list[Outcome]
+    outcomes: list[NotebookOutcome]
     seconds: float
 
     def count(self, status: str) -> int:
@@ -85,6 +87,8 @@ def run_notebooks(
     Raises:
         ParameterError: Invalid parameters (raised before any kernel starts).
         SaveError: Finished outputs could not be moved into place (the run stops).
+        NoSpaceError: A filesystem the run writes to is full or over quota: the first such
+            error anywhere stops the run as a signal would (nothing committed after it).
         Interrupted: SIGINT, SIGTERM or SIGHUP; workers and kernels are stopped, no staging
             file is left and no output is half-written.
     """
@@ -104,7 +108,7 @@ def execute_tasks(
     log: Log,
     guard: SignalGuard,
     prune: Sequence[Path] | None = None,
-) -> list[Outcome]:
+) -> list[NotebookOutcome]:
     """Run the planned tasks that must run, commit them, and return every task's outcome.
 
     Args:
@@ -121,23 +125,63 @@ def execute_tasks(
     """
     committer = Committer(project, tasks, log, guard)
     outcomes = {
-        t.notebook_out: Outcome(t.stem, "skipped", message=t.skip_reason)
+        t.notebook_out: NotebookOutcome(t.stem, "skipped", message=t.skip_reason)
         for t in tasks
         if t.reason is None
     }
     for task in tasks:
         if task.reason is None:
             log(f"skip  {task.stem}: {task.skip_reason}")
-    if prune is not None:
-        committer.prune(prune)
     todo = [t for t in tasks if t.reason is not None]
-    if todo:
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-        try:
-            outcomes.update(_run_workers(project, todo, committer, log, workers, guard))
-        finally:
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    try:
+        with _full_disk_is_one_error(project, committer, todo):
+            if prune is not None:
+                committer.prune(prune)
+            if todo:
+                outcomes.update(_run_workers(project, todo, committer, log, workers, guard))
+    finally:
+        if todo:
             _remove_staging(project)
     return [outcomes[t.notebook_out] for t in tasks]
+
+
+@contextlib.contextmanager
+def _full_disk_is_one_error(
+    project: Project, committer: Committer, todo: Sequence[Task]
+) -> Iterator[None]:
+    """Turn the first "no space left" anywhere in the block into one :class:`NoSpaceError`.
+
+    The error leaves the block (so the worker pool stops every worker as a signal would and
+    nothing more is scheduled) carrying the failing path and roughly what the run needs.
+    """
+    try:
+        yield
+    except NoSpaceError as error:
+        raise NoSpaceError(error.path, _space_needed(project, committer, todo)) from None
+    except OSError as error:
+        if not is_no_space(error):
+            raise
+        path = error.filename or project.staging_root
+        raise NoSpaceError(path, _space_needed(project, committer, todo)) from None
+
+
+def _space_needed(project: Project, committer: Committer, todo: Sequence[Task]) -> int:
+    """Roughly the bytes a run of ``todo`` needs, estimated when the disk filled.
+
+    For each notebook: the files its last recorded run produced (its executed notebook
+    included; the notebook's own size when nothing is recorded) and two copies of its source
+    in the staging folder (the cleaned input and papermill's raw output); plus what this run
+    had already written to the staging folder (outputs larger than last time show there).
+    """
+    total = sum(p.stat().st_size for p in project.staging_root.rglob("*") if p.is_file())
+    for task in todo:
+        source = task.notebook.stat().st_size if task.notebook.is_file() else 0
+        entry = committer.manifests[task.manifest_path].notebooks.get(task.stem)
+        recorded = [project.root / rel for rel in (entry.outputs if entry else ())]
+        produced = sum(p.stat().st_size for p in recorded if p.is_file()) or source
+        total += produced + 2 * source
+    return total
 
 
 @contextlib.contextmanager
@@ -168,9 +212,9 @@ def _run_workers(
     log: Log,
     workers: int,
     guard: SignalGuard,
-) -> dict[Path, Outcome]:
+) -> dict[Path, NotebookOutcome]:
     """Run ``todo`` on at most ``workers`` worker processes; commit each as it finishes."""
-    outcomes: dict[Path, Outcome] = {}
+    outcomes: dict[Path, NotebookOutcome] = {}
     queue = list(todo)
     with WorkerPool(project, _kernel_env(), guard) as pool:
         while queue or pool.running:
@@ -180,23 +224,23 @@ def _run_workers(
                 pool.start(task)
             for finished in pool.wait_any():
                 outcomes[finished.task.notebook_out] = _finish(project, finished, committer, log)
+                shutil.rmtree(finished.staging, ignore_errors=True)  # else the run removes it
     return outcomes
 
 
-def _finish(project: Project, finished: Running, committer: Committer, log: Log) -> Outcome:
+def _finish(project: Project, finished: Running, committer: Committer, log: Log) -> NotebookOutcome:
     """Commit (or record the failure of) a finished worker's notebook and log it."""
     task = finished.task
     seconds = time.perf_counter() - finished.began
     result = finished.result()
-    try:
-        if result.ok:
-            outcome = committer.commit(task, result, seconds)
-        else:
-            saved = committer.save_failed(task, result)
-            message = _describe_failure(result)
-            outcome = Outcome(task.stem, "failed", seconds, message, failed_notebook=saved)
-    finally:
-        shutil.rmtree(finished.staging, ignore_errors=True)
+    if result.out_of_space:  # not the notebook's fault: end the run, keep nothing
+        raise NoSpaceError(result.error_path or finished.staging / OUTPUT_SUBDIR)
+    if result.ok:
+        outcome = committer.commit(task, result, seconds)
+    else:
+        saved = committer.save_failed(task, result)
+        message = _describe_failure(result)
+        outcome = NotebookOutcome(task.stem, "failed", seconds, message, failed_notebook=saved)
     if outcome.status == "ran":
         log(f"done  {task.stem} in {seconds:.1f} s")
     else:

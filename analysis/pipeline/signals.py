@@ -10,6 +10,8 @@ non-interactive shell, SIGHUP under ``nohup``) stays ignored.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
 import signal
 from collections.abc import Iterator
 from types import FrameType, TracebackType
@@ -68,3 +70,23 @@ class SignalGuard:
             if not self._held and self._pending is not None:
                 signum, self._pending = self._pending, None
                 raise Interrupted(signum)
+
+
+#: ``prctl`` option: the signal a process gets when its parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(signum: int, parent: int) -> None:
+    """Have ``signum`` sent to this process when its parent dies (Linux; elsewhere a no-op).
+
+    A forked worker or kernel calls it first thing, so that it never outlives the process that
+    supervises it; if the parent is already gone, the process exits at once.
+
+    Args:
+        signum: The signal to receive.
+        parent: The parent's pid, taken before the fork.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signum))
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(128 + int(signum))

@@ -1,9 +1,12 @@
-"""The worker process: ``python -m analysis.pipeline.worker <staging>/job.json``.
+"""The worker process: executes one job (``<staging>/job.json``) and leaves its result beside it.
 
-Started by :mod:`analysis.pipeline.runner` in a session (process group) of its own, so that a
-terminal's Ctrl-C reaches only the parent, which then stops the workers itself. SIGTERM, SIGHUP
-and SIGINT make the worker interrupt its notebook, stop its kernel and exit with 128 + signal;
-the result of a finished notebook is left in ``<staging>/result.json``.
+Forked by the run's launcher (:mod:`analysis.pipeline.launcher`) in a session (process group)
+of its own, so that a terminal's Ctrl-C reaches only the parent, which then stops the workers
+itself. SIGTERM, SIGHUP and SIGINT make the worker interrupt its notebook, stop its kernel and
+exit with 128 + signal;
+the result of a finished notebook is left in ``<staging>/result.json``. A full filesystem that
+keeps it from saving that result makes it exit with
+:data:`~analysis.pipeline.jobs.NO_SPACE_STATUS`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from analysis.pipeline.jobs import Job
+from analysis.io import is_no_space
+from analysis.pipeline.jobs import NO_SPACE_STATUS, Job
 from analysis.pipeline.kernels import execute
 from analysis.pipeline.signals import STOP_SIGNALS
 
@@ -33,23 +37,30 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise Stopped(signum)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, kernel_path: Sequence[str] | None = None) -> int:
     """Execute the job named in ``argv`` and save its result beside it.
+
+    Args:
+        argv: ``[JOB_FILE]``.
+        kernel_path: Given by the launcher that forked this worker: fork the kernel from this
+            process too, with this ``sys.path`` (see :func:`.kernels.launch_kernel`); ``None``
+            starts it as a new process.
 
     Returns:
         0 when a result was saved (the notebook may still have failed), 128 + signal when
-        stopped.
+        stopped, :data:`~analysis.pipeline.jobs.NO_SPACE_STATUS` when a full filesystem kept
+        it from saving one.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     for signum in STOP_SIGNALS:
         signal.signal(signum, _stop)
     try:
         job = Job.load(Path(args[0]))
-        execute(job).save(Path(job.staging))
+        execute(job, kernel_path).save(Path(job.staging))
     except Stopped as stopped:
         return 128 + stopped.signum
+    except OSError as error:
+        if not is_no_space(error):
+            raise
+        return NO_SPACE_STATUS
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -288,7 +288,7 @@ def test_atomic_write_many_puts_back_a_file_already_replaced(tmp_path: Path, mon
     real_replace = os.replace
 
     def replace_failing_on_b(source, target):  # the new b fails; putting old files back works
-        if Path(target) == second and Path(source).parent.name != "previous":
+        if Path(target) == second and Path(source).name.endswith(".tmp"):
             raise OSError(28, "No space left on device", str(target))
         return real_replace(source, target)
 

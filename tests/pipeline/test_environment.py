@@ -10,9 +10,7 @@ import dataclasses
 import json
 import platform
 from importlib import metadata
-from pathlib import Path
 
-import nbformat
 import pytest
 
 from analysis import paths, pipeline
@@ -106,15 +104,9 @@ def test_committed_manifest_records_each_run_environment():
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> pipeline.Project:
+def project(throwaway) -> pipeline.Project:
     """One notebook whose manifest entry says its outputs are up to date."""
-    (tmp_path / "notebooks").mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("output_dir = None")]
-    nb.cells[0].metadata.tags = ["parameters"]
-    nbformat.write(nb, tmp_path / "notebooks" / "01-demo.ipynb")
-    project = pipeline.Project.at(tmp_path)
+    project = throwaway({"01-demo": [("code", "output_dir = None", ["parameters"])]})
     project.figures_dir.mkdir()
     (project.figures_dir / "demo.csv").write_text("a\n1\n")
     return project

@@ -20,18 +20,20 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from analysis import pipeline
 from analysis.io import sha256_file
+from analysis.pipeline.supervisor import STOP_GRACE
+from tests.prerequisites import require
+from tests.throwaway import Cell
+from tests.timing import TimeLimits
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc"),
 ]
 
-PACKAGE = Path(pipeline.__file__).resolve().parent.parent
 PARAMETERS = (
     'output_dir: str = ""  # pipeline-owned\n'
     'data_path: str = ""  # a file of the project\n'
@@ -46,23 +48,22 @@ BODY = (
     '    pathlib.Path(marks, "{stem}.started").touch()\n'
     '(out / "{stem}-a.csv").write_text("n\\n1\\n")\n'
     '(out / "{stem}-b.csv").write_text("n\\n2\\n")\n'
+    'big = int(os.environ.get("FAULT_BYTES_{key}", "0"))\n'
+    "if big:\n"
+    '    (out / "{stem}-big.bin").write_bytes(b"0" * big)\n'
     'time.sleep(float(os.environ.get("FAULT_SLEEP_{key}", "0")))'
 )
 STEMS = {"01-quick": "01", "02-slow": "02"}
-#: Seconds within which a stopped run must have exited (generous: a shared 2-core machine).
-STOP_WITHIN = 12.0
+#: A stopped run must exit within the workers' grace period plus this many import floors.
+STOP_FLOORS = 4
+#: Import floors after which a wait for an event, or for a whole run of the two tiny
+#: notebooks, counts as hung.
+HANG_FLOORS = 40
 
 
-def write_notebook(path: Path, stem: str, key: str) -> None:
-    """Write one of the two notebooks of the throwaway project."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell(PARAMETERS)
-    params.metadata.tags = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(BODY.format(stem=stem, key=key))]
-    for index, cell in enumerate(nb.cells):
-        cell.id = f"c{index}"
-    nbformat.write(nb, path)
+def fault_notebook(stem: str, key: str) -> list[Cell]:
+    """The cells of one of the two notebooks of the throwaway project."""
+    return [("code", PARAMETERS, ["parameters"]), ("code", BODY.format(stem=stem, key=key), [])]
 
 
 def git(root: Path, *args: str) -> str:
@@ -81,21 +82,9 @@ def run_env(root: Path, run_id: str, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A throwaway project with committed outputs."""
-    root = tmp_path_factory.mktemp("faults") / "project"
-    (root / "analysis").mkdir(parents=True)
-    for name in ("__init__.py", "__main__.py", "paths.py", "io.py", "cli.py"):
-        shutil.copy(PACKAGE / name, root / "analysis" / name)
-    for layer in ("pipeline", "dataset"):
-        shutil.copytree(PACKAGE / layer, root / "analysis" / layer,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    (root / "requirements.lock").write_text("nbformat\n")
-    (root / "data" / "processed").mkdir(parents=True)
-    (root / "data" / "processed" / "table.csv").write_text("year,n\n2010,614\n")
-    (root / "notebooks").mkdir()
-    for stem, key in STEMS.items():
-        write_notebook(root / "notebooks" / f"{stem}.ipynb", stem, key)
+def base(throwaway) -> Path:
+    """A throwaway project with committed outputs (a git repository)."""
+    root = throwaway({stem: fault_notebook(stem, key) for stem, key in STEMS.items()}).root
     (root / ".gitignore").write_text("runs/\nmarks/\njupyter-runtime/\n__pycache__/\n")
     env = run_env(root, "setup")
     (root / "marks").mkdir()
@@ -129,14 +118,25 @@ class Run:
     process: subprocess.Popen[bytes]
     log: Path
     run_id: str
+    limits: TimeLimits
+
+    @property
+    def stop_within(self) -> float:
+        """Seconds within which a stopped run must have exited."""
+        return STOP_GRACE + self.limits(STOP_FLOORS)
+
+    @property
+    def hang_guard(self) -> float:
+        """Seconds after which a wait counts as hung."""
+        return self.limits(HANG_FLOORS)
 
     def output(self) -> str:
         """What the run printed so far (stdout and stderr)."""
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def wait_for(self, condition, what: str, timeout: float = 60.0) -> None:
+    def wait_for(self, condition, what: str) -> None:
         """Poll ``condition()`` until true; fail naming ``what`` if the run ended first."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + self.hang_guard
         while not condition():
             assert self.process.poll() is None, f"run ended before {what}:\n{self.output()}"
             assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -153,8 +153,13 @@ class Run:
         else:
             self.process.send_signal(signum)
 
-    def finish(self, timeout: float = STOP_WITHIN) -> tuple[int, float]:
-        """Wait for the run to exit; return its status and how long that took."""
+    def finish(self, timeout: float | None = None) -> tuple[int, float]:
+        """Wait for the run to exit (by default within :attr:`stop_within`).
+
+        Returns:
+            Its exit status and how long the wait took.
+        """
+        timeout = self.stop_within if timeout is None else timeout
         began = time.monotonic()
         try:
             code = self.process.wait(timeout=timeout)
@@ -164,7 +169,8 @@ class Run:
         return code, time.monotonic() - began
 
 
-def start(root: Path, *args: str, command: list[str] | None = None, **extra: str) -> Run:
+def start(root: Path, limits: TimeLimits, *args: str, command: list[str] | None = None,
+          **extra: str) -> Run:
     """Start ``python -m analysis run ARGS`` (or ``command``) in ``root``."""
     run_id = uuid.uuid4().hex
     log = root / "marks" / "run.log"
@@ -173,7 +179,7 @@ def start(root: Path, *args: str, command: list[str] | None = None, **extra: str
         process = subprocess.Popen(argv, cwd=root, env=run_env(root, run_id, **extra),
                                    stdout=handle, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
-    return Run(root, process, log, run_id)
+    return Run(root, process, log, run_id, limits)
 
 
 def processes_of(run_id: str) -> list[int]:
@@ -192,7 +198,7 @@ def processes_of(run_id: str) -> list[int]:
 
 def assert_clean(run: Run, outputs_clean: bool = True) -> None:
     """No process of the run alive, no staging or connection file, outputs as committed."""
-    deadline = time.monotonic() + 3.0
+    deadline = time.monotonic() + run.limits(2)
     while processes_of(run.run_id) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert processes_of(run.run_id) == [], "processes of the run are still alive"
@@ -220,11 +226,11 @@ EXPECTED = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 @pytest.mark.parametrize(
     ("signum", "target"), [(signal.SIGINT, "group"), (signal.SIGTERM, "parent")]
 )
-def test_signal_before_the_first_kernel(project, signum, target):
+def test_signal_before_the_first_kernel(project, signum, target, limits):
     """Stopped while reading its parameter file (a FIFO that never delivers): no kernel ran."""
     fifo = project / "marks" / "parameters.yaml"
     os.mkfifo(fifo)
-    run = start(project, "--force", "-f", str(fifo))
+    run = start(project, limits, "--force", "-f", str(fifo))
     run.wait_for(lambda: fifo_has_reader(fifo), "the parameter file is opened")
     run.signal(signum, target)
     code, seconds = run.finish()
@@ -242,14 +248,14 @@ def test_signal_before_the_first_kernel(project, signum, target):
         (signal.SIGHUP, "group"),
     ],
 )
-def test_signal_mid_notebook(project, signum, target):
+def test_signal_mid_notebook(project, signum, target, limits):
     """Stopped while both notebooks run: exit 128+signal within seconds, nothing left."""
-    run = start(project, "--force", FAULT_SLEEP_01="60", FAULT_SLEEP_02="60")
+    run = start(project, limits, "--force", FAULT_SLEEP_01="60", FAULT_SLEEP_02="60")
     run.wait_for(lambda: run.started("01-quick") and run.started("02-slow"), "both notebooks run")
     run.signal(signum, target)
     code, seconds = run.finish()
     assert code == EXPECTED[signum], run.output()
-    assert seconds < STOP_WITHIN
+    assert seconds < run.stop_within
     assert run.output().count("error:") == 1
     assert_clean(run)
 
@@ -257,9 +263,9 @@ def test_signal_mid_notebook(project, signum, target):
 @pytest.mark.parametrize(
     ("signum", "target"), [(signal.SIGINT, "parent"), (signal.SIGTERM, "group")]
 )
-def test_signal_between_notebooks(project, signum, target):
+def test_signal_between_notebooks(project, signum, target, limits):
     """Stopped just after the first notebook finished while the second runs (issue 10, 1)."""
-    run = start(project, "--force", "--jobs", "2", FAULT_SLEEP_02="60")
+    run = start(project, limits, "--force", "--jobs", "2", FAULT_SLEEP_02="60")
     run.wait_for(lambda: "done  01-quick" in run.output(), "the first notebook is done")
     run.signal(signum, target)
     code, seconds = run.finish()
@@ -289,10 +295,10 @@ sys.exit(cli.main(["run", "--force", "--jobs", "1", "01-quick"]))
 """
 
 
-def test_signal_while_saving(project):
+def test_signal_while_saving(project, limits):
     """SIGTERM during the moves: the group completes, then the run stops with 143."""
-    run = start(project, command=[sys.executable, "-c", SIGNAL_WHILE_SAVING])
-    code, _ = run.finish(timeout=60)
+    run = start(project, limits, command=[sys.executable, "-c", SIGNAL_WHILE_SAVING])
+    code, _ = run.finish(run.hang_guard)
     assert code == 143, run.output()
     manifest = pipeline.load_manifest(project / "figures" / "MANIFEST.json")
     for rel, digest in manifest.notebooks["01-quick"].outputs.items():
@@ -300,12 +306,12 @@ def test_signal_while_saving(project):
     assert_clean(run)
 
 
-def test_failure_while_saving(project):
+def test_failure_while_saving(project, limits):
     """figures/ replaced by a file: exit 1 and one error line, no hang, nothing left."""
     shutil.rmtree(project / "figures")
     (project / "figures").write_text("not a folder\n")
-    run = start(project, "--force")
-    code, _ = run.finish(timeout=60)
+    run = start(project, limits, "--force")
+    code, _ = run.finish(run.hang_guard)
     assert code == 1, run.output()
     errors = [line for line in run.output().splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "cannot save" in errors[0], run.output()
@@ -325,11 +331,143 @@ wait $pid
 
 
 @pytest.mark.parametrize(("job_control", "expected"), [("set -m", 130), ("", 0)])
-def test_sigint_to_a_background_job(project, job_control, expected):
+def test_sigint_to_a_background_job(project, job_control, expected, limits):
     """`run &` in a script: SIGINT stops it with job control on; without, it is ignored."""
     script = BACKGROUND.format(job_control=job_control)
     command = ["bash", "-c", script, "bash", sys.executable, "-m", "analysis", "run", "--force"]
-    run = start(project, command=command, FAULT_SLEEP_01="1")
-    code, _ = run.finish(timeout=60)
+    run = start(project, limits, command=command, FAULT_SLEEP_01="1")
+    code, _ = run.finish(run.hang_guard)
     assert code == expected, run.output()
     assert_clean(run)
+
+
+# --- Storage: outputs on another filesystem, and a full disk (issue 25) ---------------------
+
+#: Free space left on a "full" filesystem: less than one notebook's big output needs.
+LEFT_FREE = 300 * 1024
+#: The size of the file a notebook writes to fill what is left.
+BIG_OUTPUT = 1024 * 1024
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path):
+    """Mount small tmpfs filesystems (root only; skipped otherwise, failing under CI)."""
+    mounted: list[Path] = []
+
+    def mount(path: Path, size: str = "4m") -> Path:
+        require(os.geteuid() == 0, "mounting a tmpfs needs root")
+        path.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                              capture_output=True, text=True)
+        require(done.returncode == 0, f"cannot mount a tmpfs: {done.stderr.strip()}")
+        mounted.append(path)
+        return path
+
+    yield mount
+    for path in reversed(mounted):
+        if subprocess.run(["umount", str(path)], capture_output=True).returncode:
+            subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def fill(folder: Path, leave: int) -> None:
+    """Fill ``folder``'s filesystem until only ``leave`` bytes are free."""
+    free = shutil.disk_usage(folder).free
+    with open(folder / "filler", "wb") as handle:
+        handle.write(b"\0" * max(0, free - leave))
+    assert shutil.disk_usage(folder).free <= leave
+
+
+def committed(root: Path, folder: str) -> dict[str, bytes]:
+    """The files of ``folder`` as committed (git's HEAD), by name."""
+    names = git(root, "ls-tree", "--name-only", "HEAD", f"{folder}/").split()
+    return {Path(name).name: subprocess.run(["git", "show", f"HEAD:{name}"], cwd=root,
+                                            capture_output=True, check=True).stdout
+            for name in names}
+
+
+def files_in(folder: Path) -> dict[str, bytes]:
+    """Every entry of ``folder`` (hidden ones too), by name."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_outputs_on_another_filesystem(project, tmp_path, tmpfs, limits):
+    """figures/ a symlink to another filesystem, notebooks/ a mount of one: run --force saves."""
+    elsewhere = tmpfs(tmp_path / "elsewhere")
+    shutil.copytree(project / "figures", elsewhere / "figures")
+    shutil.rmtree(project / "figures")
+    (project / "figures").symlink_to(elsewhere / "figures")
+    notebooks = {p.name: p.read_bytes() for p in (project / "notebooks").iterdir()}
+    shutil.rmtree(project / "notebooks")
+    tmpfs(project / "notebooks")
+    for name, data in notebooks.items():
+        (project / "notebooks" / name).write_bytes(data)
+    assert os.stat(project / "figures").st_dev != os.stat(project).st_dev
+    assert os.stat(project / "notebooks").st_dev != os.stat(project).st_dev
+
+    run = start(project, limits, "--force")
+    code, _ = run.finish(run.hang_guard)
+    assert code == 0, run.output()
+    assert "ran 2, skipped 0, failed 0" in run.output()
+    assert files_in(elsewhere / "figures") == committed(project, "figures")  # no temp file left
+    assert files_in(project / "notebooks") == committed(project, "notebooks")
+    assert_clean(run, outputs_clean=False)
+
+
+def no_space_line(run: Run) -> str:
+    """The run's one ``error:`` line, which must be about space; no traceback."""
+    output = run.output()
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, output
+    assert "Traceback" not in output and "FAIL" not in output, output
+    assert "no space left on the filesystem of" in errors[0], output
+    assert " free now; the run needs roughly " in errors[0], output
+    return errors[0]
+
+
+def test_full_disk_in_a_cell_stops_the_run(project, tmpfs, limits):
+    """A cell hits a full staging filesystem: exit 3 at once, nothing kept, 02 never starts."""
+    runs = tmpfs(project / "runs", "2m")
+    fill(runs, LEFT_FREE)
+    run = start(project, limits, "--force", "--jobs", "1",
+                FAULT_BYTES_01=str(BIG_OUTPUT), FAULT_SLEEP_02="60")
+    code, seconds = run.finish()
+    assert code == 3, run.output()
+    line = no_space_line(run)
+    assert f"{runs}/.staging/01-quick-" in line and f"(mounted at {runs}, " in line
+    assert not run.started("02-slow")
+    assert sorted(p.name for p in runs.iterdir()) == ["filler"]  # no staging, no runs/failed
+    assert_clean(run)
+
+
+def test_full_disk_for_the_staging_folder(project, tmpfs, limits):
+    """No room even for a worker's job file: exit 3 before any notebook starts."""
+    runs = tmpfs(project / "runs", "1m")
+    fill(runs, 0)
+    run = start(project, limits, "--force")
+    code, _ = run.finish()
+    assert code == 3, run.output()
+    assert f"{runs}/.staging" in no_space_line(run)
+    assert not any(run.started(stem) for stem in STEMS)
+    assert sorted(p.name for p in runs.iterdir()) == ["filler"]
+    assert_clean(run)
+
+
+def test_full_disk_while_saving_stops_the_running_notebook(project, tmp_path, tmpfs, limits):
+    """figures/ on a full filesystem: 01's outputs cannot be copied there; 02 is stopped."""
+    elsewhere = tmpfs(tmp_path / "elsewhere", "2m")
+    shutil.copytree(project / "figures", elsewhere / "figures")
+    shutil.rmtree(project / "figures")
+    (project / "figures").symlink_to(elsewhere / "figures")
+    fill(elsewhere, LEFT_FREE)
+    before = files_in(elsewhere / "figures")
+    run = start(project, limits, "--force", "--jobs", "2",
+                FAULT_BYTES_01=str(BIG_OUTPUT), FAULT_SLEEP_02="60")
+    run.wait_for(lambda: run.started("02-slow"), "02 runs")
+    code, seconds = run.finish()
+    assert code == 3, run.output()
+    line = no_space_line(run)
+    assert f"{project}/figures/01-quick-big.bin (mounted at {elsewhere}, " in line
+    assert files_in(elsewhere / "figures") == before  # untouched, no temporary copy left
+    assert not (project / "runs").exists()
+    assert_clean(run, outputs_clean=False)
+    assert git(project, "status", "--porcelain", "--", "notebooks") == ""

@@ -7,9 +7,7 @@ outputs into place and pruning are exercised directly on a tiny throwaway projec
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import nbformat
 import pytest
 
 from analysis import pipeline
@@ -29,18 +27,11 @@ PARAMETERS = (
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> pipeline.Project:
+def project(throwaway) -> pipeline.Project:
     """A project with one notebook declaring typed, optional and path parameters."""
-    (tmp_path / "notebooks").mkdir()
-    (tmp_path / "data" / "processed").mkdir(parents=True)
-    (tmp_path / "data" / "processed" / "other.csv").write_text("a\n1\n")
-    nb = nbformat.v4.new_notebook()
-    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    cell = nbformat.v4.new_code_cell(PARAMETERS)
-    cell.metadata.tags = ["parameters"]
-    nb.cells = [cell]
-    nbformat.write(nb, tmp_path / "notebooks" / "01-demo.ipynb")
-    return pipeline.Project.at(tmp_path)
+    project = throwaway({"01-demo": [("code", PARAMETERS, ["parameters"])]})
+    (project.processed_dir / "other.csv").write_text("a\n1\n")
+    return project
 
 
 def plan(project: pipeline.Project, **parameters: object) -> list[pipeline.Task]:
@@ -107,8 +98,9 @@ def test_a_group_of_outputs_moves_all_or_nothing(tmp_path):
     new.write_text("new\n")
     moves = [(new, targets[0]), (tmp_path / "does-not-exist.csv", targets[1])]
     with pytest.raises(pipeline.SaveError, match="nothing of it was changed"):
-        replace_group(moves, tmp_path / "aside", "the outputs of 01-demo")
+        replace_group(moves, "the outputs of 01-demo")
     assert [t.read_text() for t in targets] == ["old\n", "old\n"]
+    assert sorted(p.name for p in targets[0].parent.iterdir()) == ["a.csv", "b.csv"]
 
 
 def test_pruning_keeps_outputs_a_remaining_notebook_records(project):
