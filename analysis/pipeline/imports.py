@@ -12,8 +12,9 @@ importing anything (a few milliseconds for the whole package).
 from __future__ import annotations
 
 import ast
+import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 
@@ -37,13 +38,31 @@ def _imports(source: str) -> set[str]:
     except SyntaxError:  # IPython magics, shell escapes: nothing to follow
         return set()
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             found.add(node.module)
             found |= {f"{node.module}.{alias.name}" for alias in node.names}
     return found
+
+
+#: Fields of a statement that hold nested statements (an import is always a statement).
+_BLOCKS: tuple[str, ...] = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
+    """Every statement in ``nodes`` and in their blocks (functions, classes, if, try, ...)."""
+    for node in nodes:
+        yield node
+        for name in _BLOCKS:
+            yield from _statements(getattr(node, name, None) or ())
+
+
+@functools.lru_cache(maxsize=1024)
+def _file_imports(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
+    """The imports of a source file, cached while the file is unchanged."""
+    return frozenset(_imports(path.read_text(encoding="utf-8")))
 
 
 def _module_file(package_dir: Path, module: str) -> Path | None:
@@ -84,7 +103,8 @@ def code_closure(package_dir: Path, imported: Iterable[str]) -> dict[str, Path]:
         if path is None:
             continue
         found[module] = path
-        queue += [*_parents(module), *_imports(path.read_text(encoding="utf-8"))]
+        stat = path.stat()
+        queue += [*_parents(module), *_file_imports(path, stat.st_mtime_ns, stat.st_size)]
     return found
 
 

@@ -11,6 +11,7 @@ kernels are stopped and the staging folder (with the kernels' connection files) 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
-from analysis.io import is_no_space
+from analysis.io import atomic_write, is_no_space
 from analysis.pipeline.commit import Committer, NotebookOutcome
 from analysis.pipeline.jobs import OUTPUT_SUBDIR, Result
 from analysis.pipeline.plan import Task, plan
@@ -213,19 +214,62 @@ def _run_workers(
     workers: int,
     guard: SignalGuard,
 ) -> dict[Path, NotebookOutcome]:
-    """Run ``todo`` on at most ``workers`` worker processes; commit each as it finishes."""
+    """Run ``todo`` on at most ``workers`` worker processes; commit each as it finishes.
+
+    Notebooks never timed here start first, in name order; then those that took longest last
+    time (longest processing time first: the longest notebook no longer starts last, when a
+    worker that finishes early has nothing left to take). Outputs do not depend on the order.
+    """
     outcomes: dict[Path, NotebookOutcome] = {}
-    queue = list(todo)
-    with WorkerPool(project, _kernel_env(), guard) as pool:
-        while queue or pool.running:
-            while queue and len(pool.running) < workers:
-                task = queue.pop(0)
-                log(_start_line(task))
-                pool.start(task)
-            for finished in pool.wait_any():
-                outcomes[finished.task.notebook_out] = _finish(project, finished, committer, log)
-                shutil.rmtree(finished.staging, ignore_errors=True)  # else the run removes it
+    durations = load_durations(project)
+    queue = longest_first(todo, durations)
+    try:
+        with WorkerPool(project, _kernel_env(), guard) as pool:
+            while queue or pool.running:
+                while queue and len(pool.running) < workers:
+                    task = queue.pop(0)
+                    log(_start_line(task))
+                    pool.start(task)
+                for finished in pool.wait_any():
+                    outcome = _finish(project, finished, committer, log)
+                    outcomes[finished.task.notebook_out] = outcome
+                    if outcome.status == "ran":
+                        durations[finished.task.stem] = round(outcome.seconds, 2)
+                    shutil.rmtree(finished.staging, ignore_errors=True)  # else the run removes it
+    finally:
+        save_durations(project, durations)
     return outcomes
+
+
+#: Where the wall time of each notebook's last run is kept (git-ignored; scheduling only).
+DURATIONS_FILE = "durations.json"
+
+
+def load_durations(project: Project) -> dict[str, float]:
+    """The seconds each notebook took when it last ran here (empty when none is known)."""
+    try:
+        data = json.loads((project.runs_dir / DURATIONS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): float(v) for k, v in data.items() if isinstance(v, int | float)}
+
+
+def save_durations(project: Project, durations: Mapping[str, float]) -> None:
+    """Keep the notebooks' last durations for the next run's order (never fails a run)."""
+    if not durations:
+        return
+    with contextlib.suppress(OSError):
+        atomic_write(project.runs_dir / DURATIONS_FILE,
+                     json.dumps(dict(sorted(durations.items())), indent=1) + "\n")
+
+
+def longest_first(tasks: Sequence[Task], durations: Mapping[str, float]) -> list[Task]:
+    """``tasks``, those never timed first (in their order), then the longest known first."""
+    unknown = [t for t in tasks if t.stem not in durations]
+    known = sorted((t for t in tasks if t.stem in durations), key=lambda t: -durations[t.stem])
+    return unknown + known
 
 
 def _finish(project: Project, finished: Running, committer: Committer, log: Log) -> NotebookOutcome:

@@ -1,0 +1,54 @@
+"""The order in which a run starts its notebooks (analysis.pipeline.runner.longest_first)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis import pipeline
+from analysis.pipeline.runner import (
+    DURATIONS_FILE,
+    load_durations,
+    longest_first,
+    save_durations,
+)
+
+
+def _tasks(*stems: str) -> list[pipeline.Task]:
+    return [pipeline.Task(Path(f"notebooks/{stem}.ipynb"), {}, Path("figures"),
+                          Path(f"notebooks/{stem}.ipynb"), Path("figures/MANIFEST.json"), {})
+            for stem in stems]
+
+
+def test_never_timed_first_then_longest_first():
+    """A new notebook starts at once; the rest in decreasing order of their last duration."""
+    tasks = _tasks("01-a", "02-b", "03-c", "04-new")
+    order = longest_first(tasks, {"01-a": 3.1, "02-b": 1.2, "03-c": 3.9})
+    assert [t.stem for t in order] == ["04-new", "03-c", "01-a", "02-b"]
+
+
+def test_two_workers_finish_sooner_when_the_longest_starts_first():
+    """With the durations of a real run on two workers, LPT order shortens the makespan."""
+    durations = {"01": 3.1, "02": 3.4, "03": 1.6, "04": 1.7, "05": 1.5, "06": 3.9}
+
+    def makespan(order: list[str]) -> float:
+        free = [0.0, 0.0]
+        for stem in order:
+            free[free.index(min(free))] += durations[stem]
+        return max(free)
+
+    by_name = sorted(durations)
+    lpt = [t.stem for t in longest_first(_tasks(*by_name), durations)]
+    assert makespan(by_name) == 3.4 + 1.7 + 3.9  # 06 starts last, on the later worker
+    assert makespan(lpt) < makespan(by_name)
+
+
+def test_durations_survive_a_run_and_bad_files_are_ignored(tmp_path):
+    """The durations file is scheduling only: unreadable or malformed, it is ignored."""
+    project = pipeline.Project.at(tmp_path)
+    assert load_durations(project) == {}
+    save_durations(project, {"02-b": 1.5, "01-a": 2.0})
+    assert load_durations(project) == {"01-a": 2.0, "02-b": 1.5}
+    (project.runs_dir / DURATIONS_FILE).write_text("[1, 2]")
+    assert load_durations(project) == {}
+    (project.runs_dir / DURATIONS_FILE).write_text("{not json")
+    assert load_durations(project) == {}
