@@ -113,6 +113,25 @@ def test_no_number_on_the_page_escapes_the_links(site_dir: Path) -> None:
     assert typed_numbers(html.unescape(article)) == []
 
 
+def test_the_fragile_claims_listed_are_those_the_definition_gives(site_dir: Path) -> None:
+    """The note's list of fragile claims is its definition applied to the claims table.
+
+    "Fragile": the Holm-adjusted verdict changes at a year noise at or below the reference
+    σ, i.e. ``noise_flip_holm <= noise_sigma``, computed here from the CSV's numbers; the
+    note lists the claims by their Holm verdict at the reference. The two must agree, and
+    the pornography-victims claim (614 -> 746, para. 38) must be among them.
+    """
+    article = _article((site_dir / "note.html").read_text(encoding="utf-8"))
+    listed = {html.unescape(v["source"]).partition(":")[2] for v in _VALUE.finditer(article)
+              if html.unescape(v["reference"]).startswith("claims:verdict_noise")
+              and v["reference"].endswith(":label:list")}
+    table = rows(paths.FIGURES_DIR / "claims.csv")
+    fragile = {row["claim_id"] for row in table if row["noise_flip_holm"]
+               and float(row["noise_flip_holm"]) <= float(row["noise_sigma"])}
+    assert listed == fragile
+    assert "pornography_victims_increased" in fragile
+
+
 def test_the_note_is_first_after_the_index(site_dir: Path) -> None:
     """The navigation's first entry is the note."""
     index = (site_dir / "index.html").read_text(encoding="utf-8")
