@@ -37,6 +37,7 @@ from analysis.pipeline.jobs import (
     KERNEL_LOG,
     KERNEL_PID_FILE,
     OUTPUT_SUBDIR,
+    RUNTIME_SUBDIR,
     Job,
     Result,
     last_log_lines,
@@ -103,7 +104,12 @@ def launch_kernel(
     """
     kernel_env = dict(env)
     kernel_env[paths.OUTPUT_DIR_ENV] = str(staging / OUTPUT_SUBDIR)
-    km = TrackingKernelManager(kernel_name=kernel_name)
+    # The connection file (it holds the kernel's key) in the staging folder, which the run
+    # removes whatever ends it; jupyter_client would otherwise make a temporary file of its own.
+    runtime = staging / RUNTIME_SUBDIR
+    runtime.mkdir(parents=True, exist_ok=True)
+    km = TrackingKernelManager(kernel_name=kernel_name,
+                               connection_file=str(runtime / "kernel.json"))
     try:
         with open(staging / KERNEL_LOG, "ab") as log:
             if kernel_path is not None and _forkable(km, cwd):
@@ -138,9 +144,16 @@ def _fork_kernel(
     jupyter_client prepares the launch (kernel id, provisioner, connection file, environment)
     in an event loop that is closed again before the fork, so that the child inherits no
     event loop, no ZeroMQ context and no thread (none exists yet in a worker).
+
+    The kernel binds its own ports: jupyter_client picks free ports by binding and releasing
+    them, so two kernels started at once (two notebooks, or two runs) can be handed the same
+    port, and one dies with "Address already in use". Here the connection file goes to the
+    kernel with every port 0; ipykernel binds each socket to a random free port (atomically,
+    retrying on a clash) and writes the ports back, and the manager reads them from there.
     """
     _, launch = asyncio.run(km._async_pre_start_kernel(cwd=cwd, env=dict(env)))
     kernel_env = dict(launch["env"], JPY_PARENT_PID=str(os.getpid()))  # as jupyter_client sets
+    _unset_ports(Path(km.connection_file))
     sys.stdout.flush()
     sys.stderr.flush()
     worker = os.getpid()
@@ -151,6 +164,45 @@ def _fork_kernel(
     provisioner.process = ForkedProcess(pid)
     provisioner.pid = provisioner.pgid = pid
     provisioner.cwd = cwd
+    _await_ports(Path(km.connection_file), provisioner.process)
+    for name in _PORTS:  # jupyter_client only reads the ports it does not know yet
+        setattr(km, name, 0)
+    km.load_connection_file()
+
+
+#: The ports of a kernel's connection file.
+_PORTS: tuple[str, ...] = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+#: How long a forked kernel may take to bind its ports (it imports nothing: the launcher did).
+PORTS_TIMEOUT: float = 120.0
+
+
+def _unset_ports(connection_file: Path) -> None:
+    """Rewrite a connection file with every port 0, for the kernel to choose and write."""
+    info = json.loads(connection_file.read_text(encoding="utf-8"))
+    info.update(dict.fromkeys(_PORTS, 0))
+    connection_file.write_text(json.dumps(info, indent=1), encoding="utf-8")
+
+
+def _await_ports(connection_file: Path, kernel: ForkedProcess) -> None:
+    """Wait until the kernel has written the ports it bound (or has died).
+
+    Raises:
+        RuntimeError: The kernel exited first, or wrote no ports within
+            :data:`PORTS_TIMEOUT` (its log then says why).
+    """
+    deadline = time.monotonic() + PORTS_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            info = json.loads(connection_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # not written yet, or being written
+            info = {}
+        if all(isinstance(info.get(name), int) and info[name] > 0 for name in _PORTS):
+            return
+        if kernel.poll() is not None:
+            raise RuntimeError(f"the kernel exited with status {kernel.returncode} before "
+                               "binding its ports")
+        time.sleep(0.005)
+    raise RuntimeError(f"the kernel bound no ports within {PORTS_TIMEOUT:g} s")
 
 
 def _become_kernel(
