@@ -208,6 +208,14 @@ class Project:
         )
 
     @property
+    def durations_file(self) -> Path:
+        """Each notebook's wall time in its last run here, to start the longest first.
+
+        Scheduling only, never an input or output: in the git-ignored ``build/``.
+        """
+        return self.root / "build" / "run-durations.json"
+
+    @property
     def failed_dir(self) -> Path:
         """Where the executed notebook of a failed run is kept for inspection."""
         return self.runs_dir / "failed"

@@ -241,14 +241,10 @@ def _run_workers(
     return outcomes
 
 
-#: Where the wall time of each notebook's last run is kept (git-ignored; scheduling only).
-DURATIONS_FILE = "durations.json"
-
-
 def load_durations(project: Project) -> dict[str, float]:
     """The seconds each notebook took when it last ran here (empty when none is known)."""
     try:
-        data = json.loads((project.runs_dir / DURATIONS_FILE).read_text(encoding="utf-8"))
+        data = json.loads(project.durations_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict):
@@ -261,7 +257,7 @@ def save_durations(project: Project, durations: Mapping[str, float]) -> None:
     if not durations:
         return
     with contextlib.suppress(OSError):
-        atomic_write(project.runs_dir / DURATIONS_FILE,
+        atomic_write(project.durations_file,
                      json.dumps(dict(sorted(durations.items())), indent=1) + "\n")
 
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis import pipeline
-from analysis.pipeline.runner import (
-    DURATIONS_FILE,
-    load_durations,
-    longest_first,
-    save_durations,
-)
+from analysis.pipeline.runner import load_durations, longest_first, save_durations
 
 
 def _tasks(*stems: str) -> list[pipeline.Task]:
@@ -48,7 +43,7 @@ def test_durations_survive_a_run_and_bad_files_are_ignored(tmp_path):
     assert load_durations(project) == {}
     save_durations(project, {"02-b": 1.5, "01-a": 2.0})
     assert load_durations(project) == {"01-a": 2.0, "02-b": 1.5}
-    (project.runs_dir / DURATIONS_FILE).write_text("[1, 2]")
+    project.durations_file.write_text("[1, 2]")
     assert load_durations(project) == {}
-    (project.runs_dir / DURATIONS_FILE).write_text("{not json")
+    project.durations_file.write_text("{not json")
     assert load_durations(project) == {}
