@@ -430,6 +430,7 @@ def test_full_disk_in_a_cell_stops_the_run(project, tmpfs, limits):
     fill(runs, LEFT_FREE)
     run = start(project, limits, "--force", "--jobs", "1",
                 FAULT_BYTES_01=str(BIG_OUTPUT), FAULT_SLEEP_02="60")
+    run.wait_for(lambda: run.started("01-quick"), "01 runs")  # then within seconds of its fault
     code, seconds = run.finish()
     assert code == 3, run.output()
     line = no_space_line(run)
