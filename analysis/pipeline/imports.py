@@ -124,3 +124,53 @@ def notebook_code(
     modules = code_closure(package_dir, notebook_imports(notebook))
     data = [Path(p) for name in modules for p in module_data.get(name, ())]
     return sorted({*modules.values(), *(p for p in data if p.is_file())})
+
+
+def _module_level_imports(source: str) -> set[str]:
+    """Modules ``source`` imports when it runs (not inside a function or a class body)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    found: set[str] = set()
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+        for name in _BLOCKS:
+            pending += list(getattr(node, name, None) or ())
+    return found
+
+
+def imported_libraries(package_dir: Path, notebooks: Iterable[Path]) -> set[str]:
+    """The modules outside the package that the notebooks' code imports as it runs.
+
+    The notebooks' own imports and the module-level imports of every package module their
+    imports reach (an import inside a function runs only when it is called, so it is left
+    out), without the package's own modules.
+
+    Args:
+        package_dir: The package's folder.
+        notebooks: The notebooks.
+
+    Returns:
+        Dotted module names, e.g. ``pandas``, ``matplotlib.figure``, ``statsmodels.api``.
+    """
+    found: set[str] = set()
+    for notebook in notebooks:
+        with open(notebook, encoding="utf-8") as handle:
+            cells = json.load(handle).get("cells", [])
+        for cell in cells:
+            if cell.get("cell_type") == "code":
+                source = cell.get("source", "")
+                found |= _module_level_imports("".join(source) if isinstance(source, list)
+                                               else source)
+        for path in code_closure(package_dir, notebook_imports(notebook)).values():
+            found |= _module_level_imports(path.read_text(encoding="utf-8"))
+    package = package_dir.name
+    return {name for name in found if name.split(".")[0] != package}

@@ -49,11 +49,14 @@ PRELOAD: tuple[str, ...] = (
     "nbclient",
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
-    "pandas",
-    "matplotlib.pyplot",
-    "seaborn",
-    "statsmodels.api",
 )
+#: Libraries the launcher may also import for the notebooks, when the notebooks of the run
+#: import them (:func:`analysis.pipeline.imports.imported_libraries`, handed over on its
+#: command line): known to start no thread and open nothing at import, so that forking after
+#: importing them is safe. Another library is left for each kernel to import itself.
+FORK_SAFE: frozenset[str] = frozenset({
+    "numpy", "pandas", "scipy", "matplotlib", "seaborn", "statsmodels", "yaml",
+})
 #: The backend ipykernel selects for matplotlib when none is set (``IPKernelApp``); set before
 #: matplotlib is imported, as it is in a kernel started the usual way.
 KERNEL_MPLBACKEND = "module://matplotlib_inline.backend_inline"
@@ -61,12 +64,14 @@ KERNEL_MPLBACKEND = "module://matplotlib_inline.backend_inline"
 REAP_INTERVAL = 0.05
 
 
-def main(kernel_path: Sequence[str]) -> int:
-    """Import :data:`PRELOAD`, then fork a worker for every job file read from stdin.
+def main(kernel_path: Sequence[str], libraries: Sequence[str] = ()) -> int:
+    """Import :data:`PRELOAD` and the run's libraries, then fork a worker per job from stdin.
 
     Args:
         kernel_path: The ``sys.path`` of a kernel started the usual way, without its first
             entry (``ipykernel_launcher`` removes it and IPython puts ``""`` there).
+        libraries: Modules the run's notebooks import; those of :data:`FORK_SAFE` libraries
+            are imported too.
 
     Returns:
         0 once stdin is closed and every worker has been reaped.
@@ -74,7 +79,7 @@ def main(kernel_path: Sequence[str]) -> int:
     kernel_path = list(kernel_path)
     messages = os.dup(1)
     os.dup2(2, 1)  # a stray print must not corrupt the protocol
-    _preload()
+    _preload([*PRELOAD, *preloadable(libraries)])
     _say(messages, "ready")
     children: set[int] = set()
     try:
@@ -89,8 +94,13 @@ def main(kernel_path: Sequence[str]) -> int:
     return 0
 
 
-def _preload() -> None:
-    """Import :data:`PRELOAD` as a kernel would import it.
+def preloadable(libraries: Sequence[str]) -> list[str]:
+    """The libraries of :data:`FORK_SAFE` among ``libraries``, sorted."""
+    return sorted({name for name in libraries if name.split(".")[0] in FORK_SAFE})
+
+
+def _preload(modules: Sequence[str]) -> None:
+    """Import ``modules`` as a kernel would import them.
 
     matplotlib is imported with the backend ipykernel selects, and IPython's ``get_ipython``
     answers as in a kernel (:class:`_KernelShell`): pandas decides at import whether it prints
@@ -103,7 +113,7 @@ def _preload() -> None:
         os.environ["MPLBACKEND"] = KERNEL_MPLBACKEND
     builtins.get_ipython = _KernelShell  # type: ignore[attr-defined]
     try:
-        for name in PRELOAD:
+        for name in modules:
             importlib.import_module(name)
     finally:
         del builtins.get_ipython  # type: ignore[attr-defined]

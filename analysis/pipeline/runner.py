@@ -23,6 +23,7 @@ from typing import Any
 from analysis import paths
 from analysis.io import atomic_write, is_no_space
 from analysis.pipeline.commit import Committer, NotebookOutcome
+from analysis.pipeline.imports import imported_libraries
 from analysis.pipeline.jobs import OUTPUT_SUBDIR, Result
 from analysis.pipeline.plan import Task, plan
 from analysis.pipeline.project import (
@@ -224,7 +225,8 @@ def _run_workers(
     durations = load_durations(project)
     queue = longest_first(todo, durations)
     try:
-        with WorkerPool(project, _kernel_env(), guard) as pool:
+        libraries = sorted(imported_libraries(project.package_dir, [t.notebook for t in todo]))
+        with WorkerPool(project, _kernel_env(), guard, libraries) as pool:
             while queue or pool.running:
                 while queue and len(pool.running) < workers:
                     task = queue.pop(0)

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -56,7 +56,7 @@ PACKAGE_PARENT: Path = Path(__file__).resolve().parents[2]
 #: parent's ``analysis`` package is put in front, so that the workers run the parent's code.
 BOOT = (
     "import sys; kernel_path = sys.path[1:]; sys.path.insert(1, sys.argv[1]); "
-    "from analysis.pipeline.launcher import main; sys.exit(main(kernel_path))"
+    "from analysis.pipeline.launcher import main; sys.exit(main(kernel_path, sys.argv[2:]))"
 )
 #: The launcher's log (its standard error), in the staging folder.
 LAUNCHER_LOG = "launcher.log"
@@ -86,8 +86,10 @@ class WorkerProcess:
 class Launcher:
     """The run's launcher process and what it reported (see :mod:`.launcher`)."""
 
-    def __init__(self, project: Project, env: Mapping[str, str]) -> None:
-        command = [sys.executable, "-c", BOOT, str(PACKAGE_PARENT)]
+    def __init__(
+        self, project: Project, env: Mapping[str, str], libraries: Sequence[str] = ()
+    ) -> None:
+        command = [sys.executable, "-c", BOOT, str(PACKAGE_PARENT), *libraries]
         self.log = project.staging_root / LAUNCHER_LOG
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
@@ -206,11 +208,16 @@ class WorkerPool:
     """Starts, polls and stops worker processes; a context manager that stops them all."""
 
     def __init__(
-        self, project: Project, kernel_env: Mapping[str, str], guard: SignalGuard
+        self,
+        project: Project,
+        kernel_env: Mapping[str, str],
+        guard: SignalGuard,
+        libraries: Sequence[str] = (),
     ) -> None:
         self.project = project
         self.kernel_env = dict(kernel_env)
         self.guard = guard
+        self.libraries = tuple(libraries)
         self.running: list[Running] = []
         self.launcher: Launcher | None = None
 
@@ -239,7 +246,7 @@ class WorkerPool:
         # Held, so that a signal cannot fall between the start and the bookkeeping.
         with self.guard.hold():
             if self.launcher is None:
-                self.launcher = Launcher(self.project, self.kernel_env)
+                self.launcher = Launcher(self.project, self.kernel_env, self.libraries)
             worker = WorkerProcess(str(job_file))
             self.launcher.submit(worker)
             running = Running(task, job, worker, self.launcher.log, time.perf_counter())

@@ -1,4 +1,4 @@
-"""The order in which a run starts its notebooks (analysis.pipeline.runner.longest_first)."""
+"""How a run starts its notebooks: in which order, and what its launcher imports first."""
 
 from __future__ import annotations
 
@@ -47,3 +47,21 @@ def test_durations_survive_a_run_and_bad_files_are_ignored(tmp_path):
     assert load_durations(project) == {}
     project.durations_file.write_text("{not json")
     assert load_durations(project) == {}
+
+
+def test_the_launcher_imports_what_the_notebooks_import_at_module_level():
+    """For the real notebooks the launcher preloads the scientific stack they run.
+
+    A library the package imports only inside a function (Frictionless, for a validation), and
+    one not known to be fork-safe, is left to each kernel.
+    """
+    from analysis.pipeline.imports import imported_libraries
+    from analysis.pipeline.launcher import preloadable
+
+    real = pipeline.Project.default()
+    libraries = imported_libraries(real.package_dir, pipeline.discover_notebooks(real))
+    assert {"pandas", "seaborn", "statsmodels.api", "matplotlib.figure"} <= libraries
+    assert not any(name.startswith(("analysis", "frictionless", "papermill")) for name in libraries)
+    chosen = preloadable(sorted(libraries))
+    assert "pandas" in chosen and "os" not in chosen and "json" not in chosen
+    assert preloadable(["tqdm", "requests.adapters"]) == []  # not known to be fork-safe
