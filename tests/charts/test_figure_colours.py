@@ -34,8 +34,10 @@ DEUTERANOPIA = {"name": "sRGB1+CVD", "cvd_type": "deuteranomaly", "severity": 10
 @functools.cache
 def series_colours(png: Path) -> tuple[np.ndarray, ...]:
     """The chart's series colours (sRGB in 0-1), most frequent first."""
-    pixels = (mpimg.imread(png)[..., :3].reshape(-1, 3) * 255).round().astype(int)
-    colours, counts = np.unique(pixels, axis=0, return_counts=True)
+    pixels = (mpimg.imread(png)[..., :3].reshape(-1, 3) * 255).round().astype(np.int64)
+    packed = (pixels[:, 0] << 16) | (pixels[:, 1] << 8) | pixels[:, 2]  # one int per colour
+    values, counts = np.unique(packed, return_counts=True)  # much faster than rows
+    colours = np.stack([(values >> 16) & 255, (values >> 8) & 255, values & 255], axis=1)
     chromatic = (colours.max(axis=1) - colours.min(axis=1) >= 40) & (
         counts >= max(150, 0.001 * len(pixels))
     )
