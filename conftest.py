@@ -57,12 +57,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 #: Markers of long tests: files holding one are run first.
 LONG_MARKERS = ("slow", "browser")
+#: Fixtures that build something slow for the test that first asks for them: the site
+#: (``tests/site/conftest.py``); a test using one is ``slow`` too.
+SLOW_FIXTURES: tuple[str, ...] = ("site_dir",)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark notebook items ``slow``; run files with long items first, in a stable order."""
+    """Mark long items ``slow``; run files with long items first, in a stable order.
+
+    ``slow``: notebook items (they execute a kernel and cannot carry a marker), browser tests
+    and tests that use a fixture of :data:`SLOW_FIXTURES`, besides those marked in their file.
+    ``-m "not slow"`` is the quick loop.
+    """
     for item in items:
-        if Path(str(item.path)).suffix == ".ipynb":
+        if (
+            Path(str(item.path)).suffix == ".ipynb"
+            or item.get_closest_marker("browser")
+            or any(name in SLOW_FIXTURES for name in getattr(item, "fixturenames", ()))
+        ):
             item.add_marker(pytest.mark.slow)
     long_files = {str(item.path) for item in items
                   if any(item.get_closest_marker(name) for name in LONG_MARKERS)}

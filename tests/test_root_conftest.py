@@ -61,9 +61,10 @@ def test_no_redirect_without_nbval(monkeypatch: pytest.MonkeyPatch) -> None:
 class _Item:
     """The parts of a pytest.Item the collection hook uses."""
 
-    def __init__(self, path: str, marker: str = "") -> None:
+    def __init__(self, path: str, marker: str = "", fixtures: tuple[str, ...] = ()) -> None:
         self.path = Path(path)
         self.markers = [marker] if marker else []
+        self.fixturenames = list(fixtures)
 
     def add_marker(self, marker: pytest.MarkDecorator) -> None:
         self.markers.append(marker.name)
@@ -73,15 +74,19 @@ class _Item:
 
 
 def test_notebooks_are_slow_and_long_files_go_first() -> None:
-    """Notebook items get the slow marker; files with a slow or browser item move ahead."""
+    """Notebook items, browser tests and users of the built site are slow.
+
+    Files with a slow or browser item move ahead.
+    """
     items = [_Item("tests/stats/test_rates.py"), _Item("tests/test_cli.py"),
              _Item("tests/test_cli.py", "slow"), _Item("tests/test_claims.py"),
              _Item("tests/test_site_browser.py", "browser"),
+             _Item("tests/site/test_site.py", fixtures=("site_dir", "tmp_path")),
              _Item("notebooks/01-dataset.ipynb"), _Item("notebooks/01-dataset.ipynb")]
     _root_conftest().pytest_collection_modifyitems(None, items)
     assert [(str(item.path), item.get_closest_marker("slow")) for item in items] == [
         ("tests/test_cli.py", None), ("tests/test_cli.py", "slow"),
-        ("tests/test_site_browser.py", None),
+        ("tests/test_site_browser.py", "slow"), ("tests/site/test_site.py", "slow"),
         ("notebooks/01-dataset.ipynb", "slow"), ("notebooks/01-dataset.ipynb", "slow"),
         ("tests/stats/test_rates.py", None), ("tests/test_claims.py", None),
     ]

@@ -93,6 +93,7 @@ def test_positions_are_line_and_column() -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_typed_number_in_the_note_fails_its_build(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

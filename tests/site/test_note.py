@@ -13,6 +13,8 @@ import shutil
 from pathlib import Path
 from urllib.parse import urldefrag
 
+import pytest
+
 from analysis import paths
 from analysis.site import build_site
 from analysis.site.digits import typed_numbers
@@ -152,6 +154,7 @@ def test_figures_are_the_gallery_images_with_their_alt_text(site_dir: Path) -> N
         assert f'id="figure-{name}"><img src="figures/{name}.png" alt="{alt}">' in gallery
 
 
+@pytest.mark.slow
 def test_a_changed_claim_count_changes_the_page(tmp_path: Path) -> None:
     """The page follows the claims table: a scratch copy with another count shows it."""
     figures = tmp_path / "figures"

@@ -48,6 +48,10 @@ def _claims() -> dict[str, dict[str, str]]:
     return {row["claim_id"]: row for row in rows(paths.FIGURES_DIR / "claims.csv")}
 
 
+#: Every test here builds the PDF (or reads the one a fixture built).
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The note's PDF, built from the committed tables."""

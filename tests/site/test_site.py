@@ -174,6 +174,7 @@ def test_build_is_deterministic(site_dir: Path, tmp_path: Path) -> None:
     assert not [f for f in files if f.suffix in {".pickle", ".doctree"}]
 
 
+@pytest.mark.slow
 def test_failed_build_keeps_the_previous_site(tmp_path: Path) -> None:
     """A missing input fails with one message naming it; the existing site is untouched."""
     out = tmp_path / "site"
