@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
@@ -45,6 +46,19 @@ def throwaway(
 
 
 @pytest.fixture(scope="session")
-def limits() -> TimeLimits:
-    """Time limits as multiples of the import floor, measured once per test process."""
-    return TimeLimits(measure_floor())
+def limits(tmp_path_factory: pytest.TempPathFactory) -> TimeLimits:
+    """Time limits as multiples of the import floor, measured once per test run.
+
+    The first test process to ask measures it; the others (pytest-xdist workers) read it from
+    the run's shared temporary folder, under a lock.
+    """
+    shared = tmp_path_factory.getbasetemp().parent / "import-floor.txt"
+    with open(shared.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not shared.is_file():
+                shared.write_text(f"{measure_floor()!r}\n", encoding="utf-8")
+            floor = float(shared.read_text(encoding="utf-8"))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return TimeLimits(floor)

@@ -2,7 +2,7 @@
 
 A test that must bound a duration (a stopped run exits "within seconds", a no-op run is fast)
 or guard a wait against a hang takes its limit as a multiple of the import floor, measured once
-per test process when a test first asks for it: a fresh Python importing pandas,
+per test run when a test first asks for it (``tests/conftest.py``): a fresh Python importing pandas,
 matplotlib.pyplot, seaborn and statsmodels.api — the cost every kernel pays. On a loaded or
 slow runner the floor grows and the limits with it, so no test depends on a fixed number of
 seconds.
@@ -35,8 +35,11 @@ class TimeLimits:
 
 
 def measure_floor() -> float:
-    """Time one fresh interpreter importing :data:`FLOOR_IMPORTS` (after a warm-up)."""
-    subprocess.run([sys.executable, "-c", FLOOR_IMPORTS], check=True)  # warm the file cache
+    """Time one fresh interpreter importing :data:`FLOOR_IMPORTS`.
+
+    No warm-up run: the test process has imported the same libraries while collecting the
+    tests, so their files are in the page cache already.
+    """
     began = time.perf_counter()
     subprocess.run([sys.executable, "-c", FLOOR_IMPORTS], check=True)
     return time.perf_counter() - began
