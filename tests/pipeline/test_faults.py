@@ -46,6 +46,9 @@ BODY = (
     'marks = os.environ.get("FAULT_MARKS")\n'
     "if marks:\n"
     '    pathlib.Path(marks, "{stem}.started").touch()\n'
+    'awaited = os.environ.get("FAULT_AWAIT_{key}")  # a mark of another notebook\n'
+    "while awaited and not pathlib.Path(marks, awaited).exists():\n"
+    "    time.sleep(0.02)\n"
     '(out / "{stem}-a.csv").write_text("n\\n1\\n")\n'
     '(out / "{stem}-b.csv").write_text("n\\n2\\n")\n'
     'big = int(os.environ.get("FAULT_BYTES_{key}", "0"))\n'
@@ -464,8 +467,8 @@ def test_full_disk_while_saving_stops_the_running_notebook(project, tmp_path, tm
     (project / "figures").symlink_to(elsewhere / "figures")
     fill(elsewhere, LEFT_FREE)
     before = files_in(elsewhere / "figures")
-    run = start(project, limits, "--force", "--jobs", "2",
-                FAULT_BYTES_01=str(BIG_OUTPUT), FAULT_SLEEP_02="60")
+    run = start(project, limits, "--force", "--jobs", "2", FAULT_BYTES_01=str(BIG_OUTPUT),
+                FAULT_AWAIT_01="02-slow.started", FAULT_SLEEP_02="60")  # 02 runs when 01 saves
     run.wait_for(lambda: run.started("02-slow"), "02 runs")
     code, seconds = run.finish()
     assert code == 3, run.output()
