@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -528,6 +528,8 @@ class VerifyResult:
         current: The environment of the re-run.
         spec: The tolerances and what carries no results (``replication.yaml``).
         exact: Whether the byte-identical contract applies (``verify --exact``).
+        figures: The files of each figure the committed manifest declares, by name (its
+            images and its data): a figure is reproduced when all of them are.
         report: The page showing every output's grade (``build/verify/index.html``).
         data: The same as JSON (``build/verify/report.json``).
     """
@@ -538,6 +540,7 @@ class VerifyResult:
     current: Environment
     spec: ReplicationSpec
     exact: bool = False
+    figures: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     report: Path | None = None
     data: Path | None = None
 
@@ -568,13 +571,23 @@ class VerifyResult:
     def shares(self) -> tuple[Share, ...]:
         """The figures, tables and claims reproduced.
 
-        A figure (its PNG, SVG and PDF, by name) is reproduced when each of its files is; a
-        table when its CSV is; a claim when its row of the claims table is.
+        A figure is reproduced when each of its files is: those the manifest declares (its
+        images and the CSV of its data), or without declarations its images by name. A table
+        (a CSV that is no figure's data) when its CSV is; a claim when its row of the claims
+        table is.
         """
-        figures: dict[str, bool] = {}
+        graded = {c.rel: c.grade.reproduced for c in self.comparisons}
+        declared = {rel for files in self.figures.values() for rel in files}
+        figures: dict[str, bool] = {
+            name: all(graded[rel] for rel in files if rel in graded)
+            for name, files in self.figures.items()
+            if any(rel in graded for rel in files)  # in neither tree: nothing was compared
+        }
         tables = []
         for comparison in self.comparisons:
             group = result_group(comparison.rel)
+            if comparison.rel in declared:
+                continue
             if group == "figures":
                 name = Path(comparison.rel).stem
                 figures[name] = figures.get(name, True) and comparison.grade.reproduced

@@ -151,6 +151,7 @@ def verify(
             (e.environment for e in rerun_manifest.notebooks.values() if e.environment),
             current_environment(),
         )
+        committed = load_manifest(project.manifest)
         result = VerifyResult(
             comparisons=tuple(compare_output(rel, project.root, copy, spec) for rel in names),
             claims=compare_claims(project.root, copy, spec),
@@ -158,6 +159,7 @@ def verify(
             current=current,
             spec=spec,
             exact=exact,
+            figures={r.name: r.files for r in committed.records("figure")},
         )
         result.report, result.data = write_verify_report(
             result, project.root, copy, project.root / "build" / "verify"

@@ -107,3 +107,21 @@ def test_counts_and_shares_read_as_text():
     verdict = decide_verdict([SAME, SAME, E, D], (Share("figures", 1, 2), Share("claims", 0, 0)))
     assert verdict.counts_text() == "2 identical, 1 equivalent, 0 within tolerance, 1 differs"
     assert verdict.shares_text() == "reproduced: figures 1 of 2"
+
+
+def test_a_figure_whose_data_differs_is_not_reproduced(tmp_path: Path):
+    """A figure is its images and its data, as the manifest declares.
+
+    A changed count in its CSV makes that figure, not a table, count as not reproduced.
+    """
+    from tests.pipeline.trees import copy_trees, graded
+
+    files = sorted(p.relative_to(paths.ROOT).as_posix() for p in paths.FIGURES_DIR.iterdir()
+                   if p.is_file())
+    trees = copy_trees(tmp_path, files)
+    target = trees[1] / "figures" / "referrals_by_year_offence.csv"
+    target.write_text(target.read_text().replace(",1342,", ",1343,", 1))
+    shares = {share.group: share for share in graded(trees).shares()}
+    figures = len(list(paths.FIGURES_DIR.glob("*.png")))
+    assert (shares["figures"].reproduced, shares["figures"].total) == (figures - 1, figures)
+    assert shares["tables"].reproduced == shares["tables"].total == 1  # the claims table

@@ -89,7 +89,10 @@ def test_verdict_comes_first_and_every_output_is_listed(trees, tmp_path):
 
 
 def test_a_changed_count_is_shown_by_row_key_and_column(trees, tmp_path):
-    """746 -> 747 in a figure's CSV: partially reproduced; the cell, both values; the share."""
+    """746 -> 747 in a figure's CSV: partially reproduced; the cell, both values; the share.
+
+    The figure (its declared files) is not reproduced; the tables (claims, statistics) are.
+    """
     target = trees[1] / "figures/police_victims_by_year_offence.csv"
     rows = _rows(target)
     column = rows[0].index("victims")
@@ -98,12 +101,13 @@ def test_a_changed_count_is_shown_by_row_key_and_column(trees, tmp_path):
     _write_rows(target, rows)
     page, record = report(trees, tmp_path / "out")
     assert record["verdict"] == "partially reproduced" and record["ok"] is False
-    assert {"group": "tables", "reproduced": 2, "total": 3} in record["shares"]
+    assert {"group": "figures", "reproduced": 1, "total": 2} in record["shares"]
+    assert {"group": "tables", "reproduced": 2, "total": 2} in record["shares"]
     where = f"row offence={rows[index][0]}, year={rows[index][1]}, column victims"
     assert re.search(rf"<th scope=\"row\">{re.escape(where)}</th><td><code>746</code></td>"
                      r"<td><code>747</code></td><td>differs</td>", page)
     claims = len(_rows(trees[0] / "figures/claims.csv")) - 1
-    assert f"reproduced: figures 1 of 1, tables 2 of 3, claims {claims} of {claims}" in page
+    assert f"reproduced: figures 1 of 2, tables 2 of 2, claims {claims} of {claims}" in page
 
 
 def test_claims_table_shows_each_verdict_committed_and_rerun(trees, tmp_path):

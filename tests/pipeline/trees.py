@@ -44,11 +44,13 @@ def graded(trees: tuple[Path, Path], **changes: object) -> VerifyResult:
         {p.relative_to(root).as_posix() for root in trees for p in root.rglob("*") if p.is_file()}
     )
     current = dataclasses.replace(current_environment(), python="3.13.0")
+    manifest = load_manifest(committed / "figures/MANIFEST.json")
     result = VerifyResult(
         comparisons=tuple(compare_output(rel, committed, rerun, spec) for rel in names),
         claims=compare_claims(committed, rerun, spec),
-        recorded=recorded_environments(load_manifest(committed / "figures/MANIFEST.json")),
+        recorded=recorded_environments(manifest),
         current=current,
         spec=spec,
+        figures={r.name: r.files for r in manifest.records("figure")},
     )
     return dataclasses.replace(result, **changes)
