@@ -26,8 +26,9 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeAlias
 
 from analysis import paths, pipeline
@@ -304,14 +305,15 @@ def cmd_paper(args: argparse.Namespace) -> int:
     return int(paper_main(list(args.args)) or 0)
 
 
-COMMANDS = {
+#: The subcommands and the function that runs each (read-only).
+COMMANDS: Mapping[str, Callable[[argparse.Namespace], int]] = MappingProxyType({
     "extract": cmd_extract,
     "run": cmd_run,
     "list": cmd_list,
     "verify": cmd_verify,
     "report": cmd_report,
     "paper": cmd_paper,
-}
+})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,7 +23,9 @@ INJECTED_TAG: str = "injected-parameters"
 ERROR_TAG: str = "papermill-error-cell-tag"
 #: Environment defaults given to every kernel (only when not already set) so that figure files
 #: and set/dict orderings are the same from run to run.
-KERNEL_ENV_DEFAULTS: Mapping[str, str] = {"SOURCE_DATE_EPOCH": "0", "PYTHONHASHSEED": "0"}
+KERNEL_ENV_DEFAULTS: Mapping[str, str] = MappingProxyType(
+    {"SOURCE_DATE_EPOCH": "0", "PYTHONHASHSEED": "0"}
+)
 #: Names skipped when copying the project (verify, benchmark) without git.
 COPY_IGNORE: tuple[str, ...] = (
     ".git",

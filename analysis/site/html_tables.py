@@ -73,7 +73,7 @@ class Cell:
 
 
 @dataclass
-class Table:
+class HtmlTable:
     """A table's cells, row by row, and where its start tag is."""
 
     start: int
@@ -113,8 +113,8 @@ class _TableReader(HTMLParser):
         for index, char in enumerate(text):
             if char == "\n":
                 self._line_starts.append(index + 1)
-        self.tables: list[Table] = []
-        self._open: list[Table] = []
+        self.tables: list[HtmlTable] = []
+        self._open: list[HtmlTable] = []
         self._section: list[str] = []
         self._cell: Cell | None = None
 
@@ -128,7 +128,7 @@ class _TableReader(HTMLParser):
         if tag == "table":
             if self._cell is not None:
                 self._cell.empty = False
-            table = Table(start, tuple(attrs))
+            table = HtmlTable(start, tuple(attrs))
             self.tables.append(table)
             self._open.append(table)
             self._section.append("")
@@ -179,7 +179,7 @@ def _span(attrs: Sequence[tuple[str, str | None]], name: str) -> int:
     return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
-def read_tables(text: str) -> list[Table]:
+def read_tables(text: str) -> list[HtmlTable]:
     """The tables of an HTML fragment, each cell placed in the table's grid."""
     reader = _TableReader(text)
     reader.feed(text)
@@ -189,7 +189,7 @@ def read_tables(text: str) -> list[Table]:
     return reader.tables
 
 
-def _place(table: Table) -> None:
+def _place(table: HtmlTable) -> None:
     """Give every cell its grid column, skipping positions merged cells above hold."""
     taken: set[tuple[int, int]] = set()
     for row in table.rows:
@@ -203,7 +203,7 @@ def _place(table: Table) -> None:
             col += cell.colspan
 
 
-def row_header_columns(table: Table) -> int:
+def row_header_columns(table: HtmlTable) -> int:
     """How many grid columns of row headers the table's body rows start with."""
     widest = 0
     for row in table.rows:
@@ -217,7 +217,7 @@ def row_header_columns(table: Table) -> int:
     return widest
 
 
-def is_simple(table: Table) -> bool:
+def is_simple(table: HtmlTable) -> bool:
     """One header row, at most one leading row-header column, no merged cells."""
     header_rows = [row for row in table.rows if row and row[0].header_row]
     body_rows = [row for row in table.rows if row and not row[0].header_row]
@@ -236,7 +236,7 @@ def _with_attributes(tag_text: str, tag: str, extra: Sequence[tuple[str, str]]) 
     return f"<{tag}{tag_text[name_end:close]}{added}{tag_text[close:]}"
 
 
-def table_edits(table: Table, prefix: str) -> list[Edit]:
+def table_edits(table: HtmlTable, prefix: str) -> list[Edit]:
     """The edits that tie a pandas table's header cells to its data cells.
 
     Args:

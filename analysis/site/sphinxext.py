@@ -33,7 +33,7 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 from analysis import paths
 from analysis.site import pages
 from analysis.site.figures import Figure, declared_table, figures_manifest, manifest_figures
-from analysis.site.viewer import Mark, Piece, Table, Viewer, load_viewer, pieces, read_table
+from analysis.site.viewer import CsvTable, Mark, Piece, Viewer, load_viewer, pieces, read_table
 
 
 class element(nodes.Element, nodes.Inline):  # noqa: N801 - docutils names nodes in lower case
@@ -65,7 +65,7 @@ class SiteData:
     """What the directives show, read once per build."""
 
     viewer: Viewer
-    claims: Table
+    claims: CsvTable
     figures: tuple[Figure, ...]
 
 
@@ -75,7 +75,7 @@ def load_site_data(app: Sphinx) -> None:
     processed, figures_dir = Path(config.compendium_processed), Path(config.compendium_figures)
     manifest = figures_manifest(figures_dir)
     claims_csv = declared_table(manifest, "claims", figures_dir.parent)
-    claims = read_table(claims_csv) if claims_csv and claims_csv.is_file() else Table((), ())
+    claims = read_table(claims_csv) if claims_csv and claims_csv.is_file() else CsvTable((), ())
     app.env.compendium = SiteData(  # type: ignore[attr-defined]
         load_viewer(Path(config.compendium_raw), processed),
         claims,

@@ -33,7 +33,7 @@ from types import MappingProxyType
 
 from analysis import paths
 from analysis.pipeline.manifest import load_manifest
-from analysis.site.viewer import Table, read_table
+from analysis.site.viewer import CsvTable, read_table
 
 
 class ValueReferenceError(ValueError):
@@ -96,7 +96,7 @@ _WORDS = (
 _FILTER = re.compile(r"^(?P<column>[^=!&]+?)(?P<op>!?=)(?P<value>[^&]*)$")
 
 
-def figure_table(figures_dir: Path, name: str) -> tuple[Table, Path]:
+def figure_table(figures_dir: Path, name: str) -> tuple[CsvTable, Path]:
     """The data table of the declared output ``name`` (a figure's data, or a table).
 
     The one place that knows where an output's data lives: the CSV its notebook declared
@@ -293,9 +293,9 @@ class Tables:
     processed: Path = paths.PROCESSED_DIR
     figures: Path = paths.FIGURES_DIR
     files: set[Path] = field(default_factory=set)
-    _loaded: dict[str, tuple[Table, Path]] = field(default_factory=dict, repr=False)
+    _loaded: dict[str, tuple[CsvTable, Path]] = field(default_factory=dict, repr=False)
 
-    def table(self, name: str) -> tuple[Table, Path]:
+    def table(self, name: str) -> tuple[CsvTable, Path]:
         """The table named by a reference's first part, and its file."""
         if name not in self._loaded:
             if name == "fact":
@@ -359,7 +359,7 @@ class Tables:
         return Value(reference, tuple(parts), path)
 
     @staticmethod
-    def _select(table: Table, reference: Reference, source: Source) -> list[dict[str, str]]:
+    def _select(table: CsvTable, reference: Reference, source: Source) -> list[dict[str, str]]:
         """The rows a reference selects."""
         selector = reference.rows
         if selector == "*":

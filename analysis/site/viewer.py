@@ -87,7 +87,7 @@ class ViewerPage:
 
 
 @dataclass(frozen=True)
-class Table:
+class CsvTable:
     """A CSV table as text: its header, and its rows keyed by the header."""
 
     header: tuple[str, ...]
@@ -102,8 +102,8 @@ class Viewer:
     marks: tuple[Mark, ...]
     facts: Mapping[str, Mapping[str, str]]
     pages: tuple[ViewerPage, ...]
-    statistics: Table
-    checks: Table
+    statistics: CsvTable
+    checks: CsvTable
 
     def page_of_paragraph(self, number: int) -> str:
         """Docname of the page showing paragraph ``number``."""
@@ -122,10 +122,10 @@ class Viewer:
         return first
 
 
-def read_table(path: Path) -> Table:
+def read_table(path: Path) -> CsvTable:
     """A processed table as text (:func:`analysis.dataset.views.load_table`)."""
     frame = load_table(path)
-    return Table(tuple(frame.columns), tuple(frame.to_dict("records")))
+    return CsvTable(tuple(frame.columns), tuple(frame.to_dict("records")))
 
 
 def fact_ids(text: str, known: Iterable[str]) -> tuple[str, ...]:
