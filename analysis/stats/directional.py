@@ -44,6 +44,7 @@ from scipy import special
 from scipy import stats as sps
 
 from analysis.stats.estimates import (
+    check_at_least,
     check_conf_level,
     check_count,
     check_count_within,
@@ -419,13 +420,7 @@ def check_sigma(value: object, name: str = "noise_sigma") -> float:
     Raises:
         ValueError: If ``value`` is not a finite number of at least 0.
     """
-    message = f"{name} must be a finite number >= 0, got {value!r}"
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(message)
-    result = float(value)
-    if not math.isfinite(result) or result < 0.0:
-        raise ValueError(message)
-    return result
+    return check_at_least(value, 0.0, name)
 
 
 def _log_ratio_and_variance(earlier: int, later: int) -> tuple[float, float]:

@@ -29,6 +29,7 @@ __all__ = [
     "PERCENT_CHANGE_COLUMNS",
     "Estimate",
     "PercentChange",
+    "check_at_least",
     "check_conf_level",
     "check_count",
     "check_count_within",
@@ -156,6 +157,29 @@ def check_conf_level(value: object, name: str = "conf_level") -> float:
     return result
 
 
+def check_at_least(value: object, minimum: float, name: str) -> float:
+    """Validate a finite number of at least ``minimum`` (not a bool).
+
+    Args:
+        value: The candidate value.
+        minimum: The smallest value allowed.
+        name: The argument name, used in the error message.
+
+    Returns:
+        The value as a float.
+
+    Raises:
+        ValueError: If ``value`` is not a finite number of at least ``minimum``.
+    """
+    message = f"{name} must be a finite number >= {minimum:g}, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(message)
+    result = float(value)
+    if not math.isfinite(result) or result < minimum:
+        raise ValueError(message)
+    return result
+
+
 def check_dispersion(value: object, name: str = "dispersion") -> float:
     """Validate a dispersion (quasi-Poisson scale or design effect): a finite number >= 1.
 
@@ -169,13 +193,7 @@ def check_dispersion(value: object, name: str = "dispersion") -> float:
     Raises:
         ValueError: If ``value`` is not a finite number of at least 1.
     """
-    message = f"{name} must be a finite number >= 1, got {value!r}"
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(message)
-    result = float(value)
-    if not math.isfinite(result) or result < 1.0:
-        raise ValueError(message)
-    return result
+    return check_at_least(value, 1.0, name)
 
 
 def check_method(method: object, known: Mapping[str, object], aliases: Mapping[str, str]) -> str:
