@@ -43,7 +43,7 @@ from analysis.pipeline.jobs import (
     last_log_lines,
 )
 from analysis.pipeline.project import ERROR_TAG, INJECTED_TAG, PARAMETERS_TAG
-from analysis.pipeline.signals import STOP_SIGNALS, die_with_parent
+from analysis.pipeline.signals import STOP_SIGNALS, die_with_parent, exit_forked_child
 
 
 class TrackingKernelManager(AsyncKernelManager):  # type: ignore[misc]
@@ -256,10 +256,7 @@ def _become_kernel(
         with contextlib.suppress(BaseException):
             traceback.print_exc()
     finally:
-        with contextlib.suppress(BaseException):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+        exit_forked_child(code)
 
 
 class ForkedProcess:

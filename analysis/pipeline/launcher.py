@@ -41,7 +41,7 @@ from pathlib import Path
 
 from analysis.pipeline import worker
 from analysis.pipeline.jobs import WORKER_LOG, Job
-from analysis.pipeline.signals import die_with_parent
+from analysis.pipeline.signals import die_with_parent, exit_forked_child
 
 #: Modules every worker or kernel imports, imported once by the launcher before it forks.
 PRELOAD: tuple[str, ...] = (
@@ -185,10 +185,7 @@ def _fork_worker(job: str, messages: int, kernel_path: list[str]) -> int:
         with contextlib.suppress(BaseException):
             traceback.print_exc()
     finally:
-        with contextlib.suppress(BaseException):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+        exit_forked_child(code)
     raise AssertionError("unreachable")
 
 

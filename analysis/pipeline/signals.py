@@ -13,9 +13,10 @@ import contextlib
 import ctypes
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 from analysis.pipeline.project import Interrupted
 
@@ -90,3 +91,18 @@ def die_with_parent(signum: int, parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signum))
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(128 + int(signum))
+
+
+def exit_forked_child(code: int) -> NoReturn:
+    """End a forked worker or kernel: flush its streams, then leave with ``code`` at once.
+
+    ``os._exit`` skips what the fork copied from the parent (``atexit`` handlers, finalizers,
+    buffered files of the parent), which must run once, in the parent.
+
+    Args:
+        code: The exit status.
+    """
+    with contextlib.suppress(BaseException):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
