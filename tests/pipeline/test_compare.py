@@ -25,7 +25,7 @@ from PIL import Image
 from analysis import paths
 from analysis.pipeline.compare import compare_cell, compare_claims, compare_output
 from analysis.pipeline.replication import Grade, load_replication_spec
-from tests.pipeline.trees import copy_trees
+from tests.pipeline.trees import copy_trees, paint_block
 
 SPEC = load_replication_spec(paths.ROOT)
 FILES = (
@@ -244,13 +244,10 @@ def test_block_of_pixels_painted_over_differs_with_its_box_and_rms(trees):
     rel = "figures/police_victims_by_year_offence.png"
     target = trees[1] / rel
     with Image.open(target) as image:
-        rgba = image.convert("RGBA")
-    before = np.asarray(rgba, dtype=float)
-    for x in range(100, 120):
-        for y in range(50, 70):
-            rgba.putpixel((x, y), (255, 0, 255, 255))
-    rgba.save(target)
-    after = np.asarray(rgba, dtype=float)
+        before = np.asarray(image.convert("RGBA"), dtype=float)
+    paint_block(target, 100, 50)
+    with Image.open(target) as image:
+        after = np.asarray(image.convert("RGBA"), dtype=float)
     changed = int(np.any(after != before, axis=-1).sum())
     rms = math.sqrt(((after[..., :3] - before[..., :3]) ** 2).mean())
     assert rms > SPEC.image_rms

@@ -11,11 +11,11 @@ import time
 
 import nbformat
 import pytest
-from PIL import Image
 
 from analysis import paths, pipeline
 from analysis.pipeline import ParameterError, Project, runner
 from analysis.pipeline.project import KERNEL_ENV_DEFAULTS
+from tests.pipeline.trees import paint_block
 from tests.throwaway import cli_env, run_cli
 
 pytestmark = pytest.mark.slow
@@ -328,12 +328,7 @@ def test_verify_passes_then_grades_altered_files(project):
     assert b"1,1.5\n" in originals[table]
     next_float = f"1,{math.nextafter(1.5, 2)}\n".encode()  # 1.5000000000000002
     table.write_bytes(originals[table].replace(b"1,1.5\n", next_float))
-    with Image.open(figure) as image:
-        painted = image.convert("RGBA")
-    for x in range(10, 30):
-        for y in range(10, 30):
-            painted.putpixel((x, y), (255, 0, 255, 255))
-    painted.save(figure)
+    paint_block(figure, 10, 10)
     try:
         result = pipeline.verify(project, log=lambda line: None)
     finally:

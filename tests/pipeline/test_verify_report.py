@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 
 from analysis.pipeline.verify_report import write_verify_report
-from tests.pipeline.trees import copy_trees, graded
+from tests.pipeline.trees import copy_trees, graded, paint_block
 
 FILES = (
     "figures/claims.csv",
@@ -130,13 +130,7 @@ def test_claims_table_shows_each_verdict_committed_and_rerun(trees, tmp_path):
 
 def test_a_painted_png_shows_committed_rerun_and_difference(trees, tmp_path):
     """A block painted over: differs, three images side by side, the pixels counted."""
-    target = trees[1] / "figures/claims_changes.png"
-    with Image.open(target) as image:
-        rgb = image.convert("RGB")
-    for x in range(40, 60):
-        for y in range(40, 60):
-            rgb.putpixel((x, y), (255, 0, 255))
-    rgb.save(target)
+    paint_block(trees[1] / "figures/claims_changes.png", 40, 40)
     page, record = report(trees, tmp_path / "out")
     (png,) = [o for o in record["outputs"] if o["path"] == "figures/claims_changes.png"]
     assert png["class"] == "differs" and png["distance"] > 1

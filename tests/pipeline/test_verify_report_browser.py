@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from analysis.pipeline.verify_report import write_verify_report
-from tests.pipeline.trees import copy_trees, graded
+from tests.pipeline.trees import copy_trees, graded, paint_block
 from tests.prerequisites import require
 from tests.site import audit
 from tests.site.conftest import ENGINES, browser  # noqa: F401  (the fixture, module scope)
@@ -39,13 +38,7 @@ FILES = (
 def page_url(tmp_path: Path) -> str:
     """A report with a painted figure, a changed count and a re-encoded PNG, as file: URL."""
     trees = copy_trees(tmp_path, FILES)
-    png = trees[1] / "figures/claims_changes.png"
-    with Image.open(png) as image:
-        rgb = image.convert("RGB")
-    for x in range(30, 60):
-        for y in range(30, 60):
-            rgb.putpixel((x, y), (255, 0, 255))
-    rgb.save(png)
+    paint_block(trees[1] / "figures/claims_changes.png", 30, 30, size=30)
     table = trees[1] / "figures/police_victims_by_year_offence.csv"
     table.write_text(table.read_text(encoding="utf-8").replace(",746,", ",747,"), "utf-8")
     page, _ = write_verify_report(graded(trees), *trees, tmp_path / "out")

@@ -11,6 +11,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from PIL import Image
+
 from analysis import paths
 from analysis.pipeline.compare import compare_claims, compare_output
 from analysis.pipeline.environment import current_environment
@@ -54,3 +56,15 @@ def graded(trees: tuple[Path, Path], **changes: object) -> VerifyResult:
         figures={r.name: r.files for r in manifest.records("figure")},
     )
     return dataclasses.replace(result, **changes)
+
+
+#: The colour of a painted block (magenta: in none of the figures' palettes).
+MAGENTA = (255, 0, 255, 255)
+
+
+def paint_block(png: Path, left: int, top: int, size: int = 20) -> None:
+    """Paint a ``size`` x ``size`` magenta square over a PNG, its corner at (left, top)."""
+    with Image.open(png) as image:
+        painted = image.convert("RGBA")
+    painted.paste(MAGENTA, (left, top, left + size, top + size))
+    painted.save(png)
