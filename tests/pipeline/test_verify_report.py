@@ -24,18 +24,8 @@ import pytest
 from PIL import Image
 
 from analysis.pipeline.verify_report import write_verify_report
+from tests.pipeline.trees import REPORT_FILES as FILES
 from tests.pipeline.trees import copy_trees, graded, paint_block
-
-FILES = (
-    "figures/claims.csv",
-    "figures/claims_changes.png",
-    "figures/claims_changes.svg",
-    "figures/police_victims_by_year_offence.csv",
-    "figures/MANIFEST.json",
-    "notebooks/01-dataset.ipynb",
-    "data/datapackage.json",
-    "data/processed/report_statistics.csv",
-)
 
 
 @pytest.fixture()

@@ -17,27 +17,19 @@ from typing import Any
 import pytest
 
 from analysis.pipeline.verify_report import write_verify_report
-from tests.pipeline.trees import copy_trees, graded, paint_block
+from tests.pipeline.trees import REPORT_FILES, copy_trees, graded, paint_block
 from tests.prerequisites import require
 from tests.site import audit
 from tests.site.conftest import ENGINES, browser  # noqa: F401  (the fixture, module scope)
 
 pytestmark = pytest.mark.browser
 
-FILES = (
-    "figures/claims.csv",
-    "figures/claims_changes.png",
-    "figures/claims_changes.svg",
-    "figures/police_victims_by_year_offence.csv",
-    "figures/MANIFEST.json",
-    "notebooks/01-dataset.ipynb",
-)
 
 
 @pytest.fixture()
 def page_url(tmp_path: Path) -> str:
     """A report with a painted figure, a changed count and a re-encoded PNG, as file: URL."""
-    trees = copy_trees(tmp_path, FILES)
+    trees = copy_trees(tmp_path, REPORT_FILES)
     paint_block(trees[1] / "figures/claims_changes.png", 30, 30, size=30)
     table = trees[1] / "figures/police_victims_by_year_offence.csv"
     table.write_text(table.read_text(encoding="utf-8").replace(",746,", ",747,"), "utf-8")

@@ -23,6 +23,19 @@ from analysis.pipeline.replication import (
     recorded_environments,
 )
 
+#: The committed outputs the report tests copy: the claims table, a chart's PNG and SVG, a
+#: figure's data, the manifest, a notebook, the data package and the statistics table.
+REPORT_FILES = (
+    "figures/claims.csv",
+    "figures/claims_changes.png",
+    "figures/claims_changes.svg",
+    "figures/police_victims_by_year_offence.csv",
+    "figures/MANIFEST.json",
+    "notebooks/01-dataset.ipynb",
+    "data/datapackage.json",
+    "data/processed/report_statistics.csv",
+)
+
 
 def copy_trees(base: Path, files: Iterable[str]) -> tuple[Path, Path]:
     """Copy ``files`` (relative to the project root) into ``base/committed`` and ``base/rerun``."""
