@@ -273,7 +273,7 @@ def longest_first(tasks: Sequence[Task], durations: Mapping[str, float]) -> list
 def _finish(project: Project, finished: Running, committer: Committer, log: Log) -> NotebookOutcome:
     """Commit (or record the failure of) a finished worker's notebook and log it."""
     task = finished.task
-    seconds = time.perf_counter() - finished.began
+    seconds = finished.seconds
     result = finished.result()
     if result.out_of_space:  # not the notebook's fault: end the run, keep nothing
         raise NoSpaceError(result.error_path or finished.staging / OUTPUT_SUBDIR)

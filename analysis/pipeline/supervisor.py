@@ -70,11 +70,14 @@ class WorkerProcess:
         job_file: The job it runs.
         pid: Its process id (and process group), once the launcher reported it.
         returncode: Its exit status once it ended (128 + signal when killed by one).
+        forked_at: When the launcher's report of its start was read (``time.perf_counter``):
+            the first workers wait for the launcher's imports before they are forked.
     """
 
     job_file: str
     pid: int | None = None
     returncode: int | None = None
+    forked_at: float | None = None
 
     def signal_group(self, signum: int) -> None:
         """Send ``signum`` to the worker's process group (nothing if it has no pid yet)."""
@@ -135,6 +138,7 @@ class Launcher:
             first, _, second = rest.partition(" ")
             if kind == "started" and second in self._workers:
                 self._workers[second].pid = int(first)
+                self._workers[second].forked_at = time.perf_counter()
             elif kind == "exited":
                 for worker in self._workers.values():
                     if worker.pid == int(first):
@@ -174,7 +178,7 @@ class Running:
         job: The job the worker was given.
         worker: The worker process (leader of its own process group).
         launcher_log: The launcher's log (read when the worker never started).
-        began: When it was started (``time.perf_counter``).
+        began: When it was handed to the launcher (``time.perf_counter``).
     """
 
     task: Task
@@ -182,6 +186,15 @@ class Running:
     worker: WorkerProcess
     launcher_log: Path
     began: float
+
+    @property
+    def seconds(self) -> float:
+        """Its time so far: from its fork (from its hand-over if no fork was reported).
+
+        The wait for the launcher's imports is the run's, not the notebook's: it is left out
+        of the time ``run`` prints and records for scheduling (``build/run-durations.json``).
+        """
+        return time.perf_counter() - (self.worker.forked_at or self.began)
 
     @property
     def staging(self) -> Path:

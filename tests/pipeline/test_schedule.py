@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis import pipeline
+from analysis.pipeline import supervisor
+from analysis.pipeline.jobs import Job
 from analysis.pipeline.runner import load_durations, longest_first, save_durations
 
 
@@ -65,3 +67,16 @@ def test_the_launcher_imports_what_the_notebooks_import_at_module_level():
     chosen = preloadable(sorted(libraries))
     assert "pandas" in chosen and "os" not in chosen and "json" not in chosen
     assert preloadable(["tqdm", "requests.adapters"]) == []  # not known to be fork-safe
+
+
+def test_a_notebooks_time_starts_when_it_is_forked(monkeypatch):
+    """The wait for the launcher's imports is left out of a notebook's recorded time."""
+    monkeypatch.setattr(supervisor.time, "perf_counter", lambda: 100.0)
+    job = Job("notebooks/01-a.ipynb", "staging", {}, "notebooks", {})
+    handed_over_at, forked_at = 95.0, 99.0  # 4 s of the launcher's imports, then 1 s of work
+    worker = supervisor.WorkerProcess("job.json", pid=7, forked_at=forked_at)
+    running = supervisor.Running(_tasks("01-a")[0], job, worker, Path("launcher.log"),
+                                 handed_over_at)
+    assert running.seconds == 1.0
+    worker.forked_at = None  # no report read: from the hand-over
+    assert running.seconds == 5.0
