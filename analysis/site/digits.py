@@ -7,6 +7,12 @@ to type (:data:`ALLOWED`: paragraph and footnote references, years, dates, the r
 document symbol, list numbering). What is not prose is left out first (:data:`MASKED`):
 the insertions themselves, link destinations, MyST targets and comments, directive
 arguments and options, and the column specifications of a ``value-table``.
+
+A number written as a word is a typed number too (:data:`NUMBER_WORDS`: "nine", "three
+quarters", "twice"), unless it stands in a quotation of the report's words ("nearly
+double"). "One" and "two" are not looked for: the prose uses them for the shape of an
+argument (two counts, one of two readings), which no table holds; the ``words`` format
+inserts them where they are a count of the data.
 """
 
 from __future__ import annotations
@@ -49,18 +55,28 @@ MASKED: Mapping[str, re.Pattern[str]] = MappingProxyType(
     }
 )
 
+#: Number words from three up, fractions and multiples ("one" and "two" are left out, see above).
+NUMBER_WORDS: re.Pattern[str] = re.compile(
+    r"\b(?i:three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty"
+    r"|ninety|hundreds?|thousands?|millions?|billions?|quarters?|dozens?|half|halves|twice"
+    r"|double|triple|twofold|threefold)\b"
+)
+#: A quotation of the report's words, where number words are the report's, not the note's.
+_QUOTATION = re.compile(r'"[^"\n]*"|\u201c[^\u201d\n]*\u201d')
+
 _FENCE = re.compile(r"^(?P<fence>```+|:::+)\{(?P<name>[\w-]+)\}")
 _DIGIT = re.compile(r"\d[\d.,]*")
 
 
 @dataclass(frozen=True)
 class TypedNumber:
-    """A digit run in the note's prose that no insertion produced.
+    """A digit run or number word in the note's prose that no insertion produced.
 
     Attributes:
         line: 1-based line of the source.
         column: 1-based column.
-        text: The digits as written (``746``, ``0.63``).
+        text: The number as written (``746``, ``0.63``, ``nine``).
     """
 
     line: int
@@ -110,7 +126,9 @@ def prose(text: str) -> str:
 
 
 def typed_numbers(text: str) -> list[TypedNumber]:
-    """Every digit run of the note's prose outside an insertion and the allowed spans.
+    """Every digit run and number word of the prose outside insertions and allowed spans.
+
+    Number words inside a quotation of the report pass.
 
     Args:
         text: The note's MyST source.
@@ -122,9 +140,14 @@ def typed_numbers(text: str) -> list[TypedNumber]:
     for pattern in ALLOWED.values():
         for match in reversed(list(pattern.finditer(masked))):
             masked = _blank(masked, match.start(), match.end())
+    unquoted = masked
+    for match in reversed(list(_QUOTATION.finditer(unquoted))):
+        unquoted = _blank(unquoted, match.start(), match.end())
+    matches = [(m.start(), m.group().rstrip(".,")) for m in _DIGIT.finditer(masked)]
+    matches += [(m.start(), m.group()) for m in NUMBER_WORDS.finditer(unquoted)]
     found = []
-    for match in _DIGIT.finditer(masked):
-        line = masked.count("\n", 0, match.start()) + 1
-        column = match.start() - (masked.rfind("\n", 0, match.start()) + 1) + 1
-        found.append(TypedNumber(line, column, match.group().rstrip(".,")))
+    for start, number in sorted(matches):
+        line = masked.count("\n", 0, start) + 1
+        column = start - (masked.rfind("\n", 0, start) + 1) + 1
+        found.append(TypedNumber(line, column, number))
     return found

@@ -36,10 +36,18 @@ def test_the_note_types_no_number() -> None:
         ("in 19 of the cases", ["19"]),
         ("the 2014 count was 1212", ["1212"]),
         ("see paragraph 38 and then 41", ["41"]),
+        ("9 per cent of victims under nine", ["9", "nine"]),
+        ("Three quarters of the girls", ["Three", "quarters"]),
+        ("the count rose twice as fast, to 746", ["twice", "746"]),
+        ("cited by twelve bodies, half of them", ["twelve", "half"]),
+        ('the report says "under 9", not nine', ["9", "nine"]),
     ],
 )
 def test_a_typed_number_is_found(line: str, found: list[str]) -> None:
-    """Digits in prose, in inline code, after an image: each is reported."""
+    """Digits in prose, in inline code, after an image, number words: each is reported.
+
+    A quotation of the report lets its number words pass, not its digits.
+    """
     assert [text for _, _, text in _found(line)] == found
 
 
@@ -57,6 +65,10 @@ def test_a_typed_number_is_found(line: str, found: list[str]) -> None:
         "(note-section-2)=",
         "% a comment with 42",
         "<!-- 42 -->",
+        'Okinawa\'s poverty "nearly double" the national average',
+        "a \u201cthree quarters\u201d share, as the report puts it",
+        "two counts can differ; one reading of two",
+        "First, second, third: the steps; often, many, several",
     ],
 )
 def test_what_may_hold_digits_passes(line: str) -> None:
