@@ -502,19 +502,26 @@ def test_year_noise_verdicts_over_sigmas(facts: pd.DataFrame) -> None:
 def test_noise_evidence_cites_every_figure() -> None:
     """The noise evidence cites every figure; its estimate is the closed form.
 
-    Each cited series gives its source for every year; the estimate is the closed form
-    sqrt((s^2 - (1/y1 + 4/y2 + 1/y3)) / 6) of the one second difference, floored at 0.
+    Each cited series gives its source for every year, once; the estimate is the closed form
+    sqrt((mean s^2 - mean(1/y1 + 4/y2 + 1/y3)) / 6) over its second differences s, floored
+    at 0; the reference sigma is the larger estimate rounded up to the next 0.05.
     """
     evidence = noise_evidence()
     spec = load_spec()
     assert spec.noise is not None and spec.noise.reference_sigma == 0.1
     for row, series in zip(evidence.itertuples(), spec.noise.evidence, strict=True):
-        y1, y2, y3 = (count for _, count in series.counts)
-        s2 = (math.log(y3) - 2 * math.log(y2) + math.log(y1)) ** 2
-        expected = math.sqrt(max(0.0, (s2 - (1 / y1 + 4 / y2 + 1 / y3)) / 6))
+        years = [year for year, _ in series.counts]
+        cited = sorted(year for source in series.sources for year in source.years)
+        assert cited == years == list(range(years[0], years[-1] + 1))
+        y = [count for _, count in series.counts]
+        triples = list(zip(y, y[1:], y[2:], strict=False))
+        s2 = [(math.log(c) - 2 * math.log(b) + math.log(a)) ** 2 for a, b, c in triples]
+        poisson = [1 / a + 4 / b + 1 / c for a, b, c in triples]
+        expected = math.sqrt(max(0.0, (sum(s2) - sum(poisson)) / len(triples) / 6))
         assert row.sigma_estimate == pytest.approx(expected, rel=1e-12)
         assert all(source.url.startswith("http") and source.quote for source in series.sources)
-    assert evidence["sigma_estimate"].max() < spec.noise.reference_sigma
+    assert spec.noise.reference_sigma == pytest.approx(
+        math.ceil(evidence["sigma_estimate"].max() / 0.05) * 0.05)
 
 
 # ---------------------------------------------------------------------------
