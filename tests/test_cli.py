@@ -20,13 +20,8 @@ import pytest
 from analysis import cli, paths, pipeline
 from analysis.dataset.source import ChecksumMismatchError
 from analysis.pipeline.environment import Environment
-from analysis.pipeline.replication import (
-    Comparison,
-    Difference,
-    Grade,
-    RecordedEnvironment,
-    load_replication_spec,
-)
+from analysis.pipeline.replication import Comparison, Difference, Grade, RecordedEnvironment
+from analysis.pipeline.replication_spec import load_replication_spec
 from analysis.pipeline.verify import ReproductionError
 from tests.throwaway import cli_env, run_cli
 

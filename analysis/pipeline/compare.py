@@ -54,10 +54,10 @@ from analysis.pipeline.replication import (
     Comparison,
     Difference,
     Grade,
-    ReplicationSpec,
     kind_of,
     worst,
 )
+from analysis.pipeline.replication_spec import ReplicationSpec
 
 #: The file name of a Data Package (table schemas, primary keys).
 DATAPACKAGE_NAME: str = paths.DATAPACKAGE.name

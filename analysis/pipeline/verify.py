@@ -21,12 +21,8 @@ from analysis import paths
 from analysis.pipeline.environment import current_environment
 from analysis.pipeline.manifest import load_manifest
 from analysis.pipeline.project import COPY_IGNORE, Log, PipelineError, Project
-from analysis.pipeline.replication import (
-    VerifyResult,
-    environment_lines,
-    load_replication_spec,
-    recorded_environments,
-)
+from analysis.pipeline.replication import VerifyResult, environment_lines, recorded_environments
+from analysis.pipeline.replication_spec import load_replication_spec
 
 #: Outputs compared by :func:`verify`: (folder or file, glob, recursive).
 VERIFY_OUTPUTS: tuple[tuple[str, str, bool], ...] = (

@@ -24,7 +24,8 @@ from PIL import Image
 
 from analysis import paths
 from analysis.pipeline.compare import compare_cell, compare_claims, compare_output
-from analysis.pipeline.replication import Grade, load_replication_spec
+from analysis.pipeline.replication import Grade
+from analysis.pipeline.replication_spec import load_replication_spec
 from tests.pipeline.trees import copy_trees, paint_block
 
 SPEC = load_replication_spec(paths.ROOT)

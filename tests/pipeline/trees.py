@@ -17,11 +17,8 @@ from analysis import paths
 from analysis.pipeline.compare import compare_claims, compare_output
 from analysis.pipeline.environment import current_environment
 from analysis.pipeline.manifest import load_manifest
-from analysis.pipeline.replication import (
-    VerifyResult,
-    load_replication_spec,
-    recorded_environments,
-)
+from analysis.pipeline.replication import VerifyResult, recorded_environments
+from analysis.pipeline.replication_spec import load_replication_spec
 
 #: The committed outputs the report tests copy: the claims table, a chart's PNG and SVG, a
 #: figure's data, the manifest, a notebook, the data package and the statistics table.
