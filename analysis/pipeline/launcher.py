@@ -186,7 +186,6 @@ def _fork_worker(job: str, messages: int, kernel_path: list[str]) -> int:
             traceback.print_exc()
     finally:
         exit_forked_child(code)
-    raise AssertionError("unreachable")
 
 
 def _take_environment(job_file: Path) -> None:

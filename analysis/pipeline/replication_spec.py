@@ -23,7 +23,6 @@ from analysis.pipeline.project import PipelineError
 SPEC_NAME = "replication.yaml"
 
 
-
 @dataclass(frozen=True)
 class ClaimsTable:
     """Where the claims are: their table, its key column and the verdict columns.
