@@ -45,7 +45,7 @@ from analysis.stats.directional import (
     year_noise_sigma,
 )
 from analysis.stats.estimates import PercentChange, check_conf_level, check_dispersion
-from analysis.stats.pvalues import format_p
+from analysis.stats.pvalues import format_p, log10_p
 from analysis.stats.trends import compare_trends
 
 _NAN = math.nan
@@ -421,16 +421,16 @@ def _reason(claim: Claim, outcome: _Outcome, phi: float, adjusted: _Adjusted,
             f"{outcome.reason} (one-sided p = {format_p(test.log10_p)}).")
     if adjusted.verdict_holm:
         text += (f" Holm-adjusted over the family ({adjusted.family_size} members): "
-                 f"{adjusted.verdict_holm} (p = {format_p(math.log10(adjusted.p_holm))})")
+                 f"{adjusted.verdict_holm} (p = {format_p(log10_p(adjusted.p_holm))})")
         text += (f"; it changes at phi = {adjusted.flip_holm:.3g}." if adjusted.flip_holm
                  else "; no phi changes it.")
     noise = adjusted.noise
     if noise.verdict:
         text += (f" With a log-normal year effect of sigma = {sigma:g}: {noise.verdict} "
-                 f"unadjusted (p = {format_p(math.log10(noise.p))})")
+                 f"unadjusted (p = {format_p(log10_p(noise.p))})")
         if noise.verdict_holm:
             text += (f", {noise.verdict_holm} Holm-adjusted "
-                     f"(p = {format_p(math.log10(noise.p_holm))})")
+                     f"(p = {format_p(log10_p(noise.p_holm))})")
         text += "."
         if noise.flip is not None:
             text += (f" Its verdict at sigma = 0 ({noise.base}) changes at sigma = "

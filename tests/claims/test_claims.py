@@ -86,6 +86,15 @@ def test_change_in_wrong_direction_is_contradicted() -> None:
     assert "other side" in row.verdict_reason
 
 
+def test_a_p_value_below_double_precision_is_shown_not_raised() -> None:
+    """100,000 -> 10,000 at sigma 0: the one-sided p underflows to 0; shown as < 1e-300."""
+    claim = Claim("c", 1, "fell", "change", ("a", "b"), direction="decrease", sides=("below",))
+    assert sps.binomtest(10_000, 110_000, 0.5, alternative="less").pvalue == 0.0
+    row = evaluate_claim(claim, _table({"a": 100_000, "b": 10_000}), noise_sigma=0.0)
+    assert row.verdict == "supported"
+    assert "p = < 1e-300" in row.verdict_reason
+
+
 def test_small_change_is_inconclusive() -> None:
     """10 -> 12 is literally an increase but within Poisson noise: inconclusive, no flip."""
     claim = Claim("c", 1, "rose", "change", ("a", "b"), direction="increase", sides=("above",))
