@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from analysis.site.figures import Figure
 from analysis.site.viewer import AGREEING_OUTCOMES, Viewer, fact_ids
+from analysis.stats.pvalues import format_probability
 
 #: Columns of the processed tables not shown in the data tables (offsets into the raw text).
 HIDDEN_COLUMNS = frozenset({"char_start", "char_end"})
@@ -38,14 +39,12 @@ def number(text: str) -> str:
 
 
 def p_value(text: str) -> str:
-    """A p-value: two significant digits; a stored 0 is shown as below double precision."""
+    """A p-value as stored: two significant digits, never 0 or 1 (:func:`format_probability`)."""
     try:
         value = float(text)
     except ValueError:
         return text
-    if value <= 0:
-        return "< 1e-300"
-    return f"{value:.2g}"
+    return format_probability(value)
 
 
 def badge(value: str, kind: str) -> str:

@@ -34,6 +34,7 @@ from types import MappingProxyType
 from analysis import paths
 from analysis.pipeline.manifest import load_manifest
 from analysis.site.viewer import CsvTable, read_table
+from analysis.stats.pvalues import format_probability
 
 
 class ValueReferenceError(ValueError):
@@ -269,10 +270,7 @@ def _probability(text: str) -> str:
         raise ValueReferenceError(f"{text!r} is not a probability") from None
     if not 0 <= value <= 1:
         raise ValueReferenceError(f"{text!r} is not a probability")
-    if value < 1e-300:
-        return "< 1e-300"
-    shown = f"{value:.2g}"
-    return "> 0.99" if float(shown) >= 1 else shown
+    return format_probability(value)
 
 
 def join_words(items: list[str]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["format_p", "log10_p"]
+__all__ = ["format_p", "format_probability", "log10_p"]
 
 
 def log10_p(p_value: float | None) -> float:
@@ -22,7 +22,7 @@ def log10_p(p_value: float | None) -> float:
 
 
 def format_p(log10_value: float, digits: int = 2) -> str:
-    """Show a p-value from its base-10 log, never as 0.
+    """Show a p-value from its base-10 log, never as 0 or 1.
 
     Args:
         log10_value: ``log10(p)`` (finite, ``-inf`` for a p-value beyond any precision,
@@ -30,8 +30,8 @@ def format_p(log10_value: float, digits: int = 2) -> str:
         digits: Significant digits.
 
     Returns:
-        ``"0.38"``, ``"2.6e-16"``, ``"3.1e-236"``, ``"< 1e-300"`` below that, or ``""``
-        for NaN.
+        ``"0.38"``, ``"2.6e-16"``, ``"3.1e-236"``, ``"< 1e-300"`` below that, ``"> 0.99"``
+        for a value that would round to 1, or ``""`` for NaN.
 
     Example:
         >>> format_p(math.log10(2.6e-16))
@@ -46,5 +46,24 @@ def format_p(log10_value: float, digits: int = 2) -> str:
     if round(mantissa, digits - 1) >= 10:
         mantissa, exponent = mantissa / 10, exponent + 1
     if exponent >= -3:
-        return f"{10**log10_value:.{digits}g}"
+        shown = f"{10**log10_value:.{digits}g}"
+        # 0.999... rounds to 1: say it is above the largest value the digits can show.
+        return f"> {1 - 10.0**-digits:.{digits}f}" if float(shown) >= 1 else shown
     return f"{mantissa:.{digits - 1}f}e{exponent:d}"
+
+
+def format_probability(value: float, digits: int = 2) -> str:
+    """Show a p-value or probability given as a number, never as 0 or 1.
+
+    Args:
+        value: The probability.
+        digits: Significant digits.
+
+    Returns:
+        ``"0.00019"``, ``"1.2e-15"`` (Python's ``g`` format); ``"< 1e-300"`` for 0 and
+        anything below; ``"> 0.99"`` for a value that rounds to 1.
+    """
+    if not value >= 1e-300:
+        return "< 1e-300"
+    shown = f"{value:.{digits}g}"
+    return f"> {1 - 10.0**-digits:.{digits}f}" if float(shown) >= 1 else shown

@@ -34,7 +34,7 @@ from analysis.stats.directional import (
 )
 from analysis.stats.estimates import estimates_summary
 from analysis.stats.proportions import proportion_ci
-from analysis.stats.pvalues import format_p
+from analysis.stats.pvalues import format_p, format_probability
 from analysis.stats.rates import compare_poisson_counts, rate_per_population
 from analysis.stats.tables import rate_ratios_by_group
 from analysis.stats.trends import compare_trends
@@ -422,3 +422,16 @@ def test_rate_verdict_agrees_with_interval(c1: int, c2: int, side: str, phi: flo
         on_side = test.ci_low > 1 if side == "above" else test.ci_high < 1
         assert (test.verdict == "supported") == on_side
         assert (test.p_value < 0.025) == on_side
+
+
+@pytest.mark.parametrize(("p", "shown"), [
+    (0.999, "> 0.99"), (1.0, "> 0.99"), (0.994, "0.99"), (0.0, "< 1e-300"), (3e-5, "3e-05"),
+])
+def test_a_probability_is_shown_never_as_zero_or_one(p: float, shown: str) -> None:
+    """format_probability: what rounds to 1 is shown as above 0.99, 0 as below 1e-300."""
+    assert format_probability(p) == shown
+
+
+def test_format_p_never_shows_one() -> None:
+    """A one-sided p that rounds to 1 at two digits is shown as above 0.99."""
+    assert format_p(math.log10(0.9996)) == "> 0.99" and format_p(0.0) == "> 0.99"
