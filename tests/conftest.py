@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
@@ -50,9 +51,11 @@ def limits(tmp_path_factory: pytest.TempPathFactory) -> TimeLimits:
     """Time limits as multiples of the import floor, measured once per test run.
 
     The first test process to ask measures it; the others (pytest-xdist workers) read it from
-    the run's shared temporary folder, under a lock.
+    the run's shared temporary folder, under a lock. Without xdist the run's own base folder
+    holds it (its parent outlives the run: a later run would read a stale floor).
     """
-    shared = tmp_path_factory.getbasetemp().parent / "import-floor.txt"
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if "PYTEST_XDIST_WORKER" in os.environ else base) / "import-floor.txt"
     with open(shared.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
