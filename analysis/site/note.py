@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from docutils import nodes
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -42,6 +41,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from analysis import paths
+from analysis.io import load_yaml
 from analysis.site.digits import typed_numbers
 from analysis.site.values import Link, SourceEntry, Tables, Value, ValueReferenceError
 
@@ -274,7 +274,7 @@ class Citation:
 
 def load_citation(path: Path) -> Citation:
     """Read ``CITATION.cff`` (the compendium and the report it references)."""
-    cff = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    cff = load_yaml(path)
     (report,) = [r for r in cff.get("references", []) if r.get("type") == "report"]
     report_text = (
         f"{report['authors'][0]['name']}, {' '.join(report['title'].split())}, "

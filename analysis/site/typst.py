@@ -290,8 +290,9 @@ class TypstBuilder(Builder):
 
         The note's source and ``conf.py``; the tables its values were read from and the
         images it embeds (recorded while it was read); the citation file and the lock; the
-        notebooks, the raw report and the processed tables the site data is built from
-        (figure titles, alt text); and the package's code.
+        raw report and the processed tables the site data is built from; the manifest of the
+        outputs (each embedded figure's title and alt text, and every notebook's digest); and
+        the package's code.
         """
         config = self.config
         yield Path(self.env.doc2path(docname)).resolve()
@@ -300,7 +301,7 @@ class TypstBuilder(Builder):
         yield Path(config.compendium_citation).resolve()
         yield Path(config.compendium_raw).resolve()
         yield from Path(config.compendium_processed).resolve().glob("*.csv")
-        yield from Path(config.compendium_notebooks).resolve().glob("*.ipynb")
+        yield Path(config.compendium_figures).resolve() / paths.MANIFEST.name
         yield from (paths.PACKAGE_DIR).glob("**/*.py")
 
     def finish(self) -> None:
