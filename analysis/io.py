@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -111,6 +112,16 @@ def _check_top_level(node: Any, allowed: Collection[str], where: Any) -> None:
                 f"{where(key_node.start_mark)}: unknown top-level key {key_node.value!r} "
                 f"(allowed: {', '.join(sorted(allowed))})"
             )
+
+
+def canonical_json(value: Any) -> str:
+    """Serialise ``value`` as canonical JSON (sorted keys, no spaces, UTF-8 kept)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_digest(value: Any) -> str:
+    """Return the hex SHA-256 of the canonical JSON of ``value`` (:func:`canonical_json`)."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
 
 
 def sha256_file(path: Path) -> str:

@@ -26,7 +26,6 @@ This module imports pandas only inside the functions that need it.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -37,7 +36,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from analysis import parameter_rules, paths
-from analysis.io import atomic_write_many, frame_to_csv_text
+from analysis.io import atomic_write_many, frame_to_csv_text, json_digest
 from analysis.tableschema import Field, Table
 
 if TYPE_CHECKING:
@@ -312,10 +311,12 @@ def check_name(name: str) -> None:
 
 
 def parameters_digest(parameters: Mapping[str, Any], length: int = 12) -> str:
-    """The short SHA-256 of the canonical JSON of ``parameters`` (names a run folder)."""
-    text = json.dumps(dict(parameters), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+    """The short SHA-256 of the canonical JSON of ``parameters``: the name of a run folder.
+
+    ``run`` names its folders for non-default parameters with it (``runs/<stem>-<hash>/``),
+    an interactive run its folder (``runs/interactive-<hash>/``).
+    """
+    return json_digest(dict(parameters))[:length]
 
 
 def output_folder(parameters: Mapping[str, Any]) -> tuple[Path, bool]:

@@ -40,6 +40,7 @@ are imported when a notebook actually has to be inspected or executed, so a run 
 everything is skipped stays fast.
 """
 
+from analysis.outputs import parameters_digest
 from analysis.pipeline.commit import NotebookOutcome
 from analysis.pipeline.manifest import load_manifest
 from analysis.pipeline.parameters import (
@@ -47,7 +48,6 @@ from analysis.pipeline.parameters import (
     declared_parameters,
     describe_notebooks,
     load_parameter_file,
-    parameters_digest,
     parse_cli_value,
     validate_parameters,
 )

@@ -16,10 +16,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from analysis.io import atomic_write, sha256_file
+from analysis.io import atomic_write, json_digest, sha256_file
 from analysis.pipeline.environment import Environment
 from analysis.pipeline.imports import notebook_code
-from analysis.pipeline.parameters import json_digest
 from analysis.pipeline.project import (
     ERROR_TAG,
     INJECTED_TAG,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ast
-import hashlib
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ from typing import Any
 
 from analysis import parameter_rules
 from analysis.io import YamlFileError, load_yaml
+from analysis.outputs import parameters_digest
 from analysis.pipeline.project import ParameterError, PipelineError, Project, discover_notebooks
 
 _NO_LITERAL = object()
@@ -159,12 +158,9 @@ def check_path_parameters(root: Path, notebook: str, parameters: Mapping[str, An
             the message names the parameter and the path.
     """
     for name, value in parameters.items():
-        rule = parameter_rules.RULES.get(name)
-        if rule is None or not rule.project_file or not value:
-            continue
-        problem = parameter_rules.project_file_problem(root, value)
-        if problem:
-            raise ParameterError(f"{notebook}: parameter {name!r} = {value!r} {problem}")
+        refused = parameter_rules.file_refusal(root, name, value)
+        if refused:
+            raise ParameterError(f"{notebook}: {refused}")
 
 
 def validate_parameters(
@@ -224,21 +220,6 @@ def validate_parameters(
             continue
         effective[name] = value
     return effective
-
-
-def canonical_json(value: Any) -> str:
-    """Serialise ``value`` as canonical JSON (sorted keys, no spaces, UTF-8 kept)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def json_digest(value: Any) -> str:
-    """Return the hex SHA-256 of the canonical JSON of ``value`` (:func:`canonical_json`)."""
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
-
-
-def parameters_digest(parameters: Mapping[str, Any], length: int = 12) -> str:
-    """Return the short SHA-256 of the canonical JSON of ``parameters`` (names a run folder)."""
-    return json_digest(dict(parameters))[:length]
 
 
 def run_dir(project: Project, notebook: Path, parameters: Mapping[str, Any]) -> Path:

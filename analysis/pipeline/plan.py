@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analysis.io import sha256_file
+from analysis.io import json_digest, sha256_file
 from analysis.pipeline.environment import Environment, current_environment, environment_changes
 from analysis.pipeline.manifest import (
     CODE_GROUP,
@@ -21,7 +21,6 @@ from analysis.pipeline.manifest import (
 from analysis.pipeline.parameters import (
     check_path_parameters,
     declared_parameters,
-    json_digest,
     run_dir,
     validate_parameters,
 )

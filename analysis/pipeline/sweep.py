@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analysis.io import atomic_write
+from analysis.io import atomic_write, canonical_json
+from analysis.outputs import parameters_digest
 from analysis.pipeline.manifest import load_manifest
-from analysis.pipeline.parameters import canonical_json, parameters_digest, parse_cli_value
+from analysis.pipeline.parameters import parse_cli_value
 from analysis.pipeline.plan import Task, plan
 from analysis.pipeline.project import Log, ParameterError, Project
 from analysis.pipeline.runner import RunSummary, exclusive, execute_tasks
