@@ -53,14 +53,10 @@ def start(**parameters: Any) -> Outputs:
             out of range: a number in (0, 1)``; or a ``data_path`` outside the project.
     """
     for name, value in parameters.items():
-        refused = parameter_rules.refusal(name, value)
+        refused = (parameter_rules.refusal(name, value)
+                   or parameter_rules.file_refusal(paths.ROOT, name, value))
         if refused:
             raise ParameterValueError(refused)
-        rule = parameter_rules.RULES.get(name)
-        if rule is not None and rule.project_file and value:
-            problem = parameter_rules.project_file_problem(paths.ROOT, value)
-            if problem:
-                raise ParameterValueError(f"parameter {name!r} = {value!r} {problem}")
     formats = parameter_rules.parse_formats(parameters.get("figure_formats", "svg,png"))
     folder, staged = output_folder(parameters)
     return Outputs(folder, formats, staged, MappingProxyType(dict(parameters)),

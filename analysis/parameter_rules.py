@@ -79,9 +79,11 @@ class Rule:
         if self.choices:
             return "" if value in self.choices else "is not allowed"
         if self.formats:
-            items = [item.strip().lower() for item in str(value).split(",") if item.strip()]
-            unknown = [item for item in items if item not in FIGURE_FORMATS]
-            return "" if items and not unknown else "is not allowed"
+            try:
+                parse_formats(str(value))
+            except ValueError:
+                return "is not allowed"
+            return ""
         if isinstance(value, bool) or not isinstance(value, int | float):
             return ""
         if isinstance(value, float) and not math.isfinite(value):
@@ -157,6 +159,25 @@ def refusal(name: str, value: Any) -> str:
     if not problem:
         return ""
     return f"parameter {name!r} = {value!r} {problem}: {rule.allowed()}"
+
+
+def file_refusal(root: Path, name: str, value: Any) -> str:
+    """The refusal of a file parameter (a rule with ``project_file``) that leaves the project.
+
+    Args:
+        root: The project root, which such paths are relative to.
+        name: The parameter.
+        value: Its value (empty: the default, accepted).
+
+    Returns:
+        E.g. ``"parameter 'data_path' = '/etc/passwd' must be relative to the project root
+        ..."``; the empty string when the value is accepted or the parameter names no file.
+    """
+    rule = RULES.get(name)
+    if rule is None or not rule.project_file or not value:
+        return ""
+    problem = project_file_problem(root, value)
+    return f"parameter {name!r} = {value!r} {problem}" if problem else ""
 
 
 def parse_formats(formats: str | Sequence[str]) -> tuple[str, ...]:
