@@ -3,7 +3,8 @@
 ``data/cross_checks.yaml`` lists every check: the facts it compares, its kind (see
 :data:`analysis.dataset.schema.CHECK_KINDS`), the outcome expected from reading the report
 and why. A check expected to hold (or to show a discrepancy) quotes the report's words that
-make the relation necessary (``report_words``); the loader finds each in the report. Without
+make the relation necessary (``report_words``); :func:`verify_report_words` finds each in the
+report (the build runs it). Without
 such words a check is informational. This module loads and evaluates them. A check that
 must hold and fails, or an expected discrepancy that has disappeared, stops the build
 (:class:`CrossCheckError`): the data or the extraction changed. An informational check only
@@ -30,8 +31,11 @@ CROSS_CHECK_COLUMNS: tuple[str, ...] = CROSS_CHECKS.columns
 
 _KEYS = frozenset({"check_id", "kind", "description", "left", "right", "expected", "why"})
 _OPTIONAL_KEYS = frozenset({"report_words"})
+#: Outcomes that are not discrepancies (a check that holds, a rounding that is consistent,
+#: an informational comparison whose figures agree).
+AGREEING_OUTCOMES: frozenset[str] = frozenset({"holds", "consistent", "agrees"})
 _PASSING = MappingProxyType({
-    "holds": {"holds", "consistent", "agrees"},
+    "holds": AGREEING_OUTCOMES,
     "discrepancy": {"fails", "impossible", "differs"},
     "informational": {"agrees", "differs", "note"},
 })

@@ -47,7 +47,7 @@ import nbformat
 import numpy as np
 from PIL import Image
 
-from analysis import paths
+from analysis.pipeline.datapackage import DATAPACKAGE_NAME
 from analysis.pipeline.replication import (
     MAX_DIFFERENCES,
     ClaimCheck,
@@ -59,8 +59,6 @@ from analysis.pipeline.replication import (
 )
 from analysis.pipeline.replication_spec import ReplicationSpec
 
-#: The file name of a Data Package (table schemas, primary keys).
-DATAPACKAGE_NAME: str = paths.DATAPACKAGE.name
 #: Longest run of leading columns tried as a table's row key.
 MAX_KEY_COLUMNS = 3
 #: A number in text: an integer or a decimal, with an optional exponent.

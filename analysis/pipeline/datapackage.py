@@ -15,11 +15,12 @@ import json
 import os
 from pathlib import Path
 
+from analysis import paths
 from analysis.pipeline.manifest import Manifest
 from analysis.tableschema import tabular_resource
 
 #: File name of the data package, beside the manifest.
-DATAPACKAGE_NAME: str = "datapackage.json"
+DATAPACKAGE_NAME: str = paths.DATAPACKAGE.name
 #: The package's name and title (of the canonical outputs).
 PACKAGE_NAME: str = "japan-2015-special-rapporteur-figures"
 PACKAGE_TITLE: str = (

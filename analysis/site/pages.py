@@ -11,8 +11,9 @@ import html
 import math
 from collections.abc import Callable, Mapping, Sequence
 
+from analysis.dataset.cross_checks import AGREEING_OUTCOMES
 from analysis.site.figures import Figure
-from analysis.site.viewer import AGREEING_OUTCOMES, Viewer, fact_ids
+from analysis.site.viewer import Viewer, fact_ids
 from analysis.stats.pvalues import format_probability
 
 #: Columns of the processed tables not shown in the data tables (offsets into the raw text).

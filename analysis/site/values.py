@@ -107,8 +107,8 @@ def figure_table(figures_dir: Path, name: str) -> tuple[CsvTable, Path]:
         ValueReferenceError: No figure or table of that name is declared, or its CSV is
             missing.
     """
-    manifest = load_manifest(Path(figures_dir) / "MANIFEST.json")
-    record = next((r for r in manifest.records() if r.name == name and r.data), None)
+    manifest = load_manifest(Path(figures_dir) / paths.MANIFEST.name)
+    record = manifest.record(name)
     if record is None or record.data is None:
         raise ValueReferenceError(f"no figure or table {name!r} declared in {manifest.path}")
     path = Path(figures_dir).parent / record.data

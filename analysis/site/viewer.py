@@ -21,14 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import paths
+from analysis.dataset.cross_checks import AGREEING_OUTCOMES
 from analysis.dataset.source import FOOTNOTE_REF, Heading, Report, load_report
 from analysis.dataset.views import load_table
 
 _FACT_ID = re.compile(r"[A-Za-z0-9_]+")
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-#: Cross-check outcomes that are not discrepancies (a check that holds, a rounding that is
-#: consistent, an informational comparison whose figures agree).
-AGREEING_OUTCOMES = frozenset({"holds", "consistent", "agrees"})
 
 
 @dataclass(frozen=True)
