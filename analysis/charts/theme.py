@@ -161,9 +161,8 @@ def render(fig: Figure, fmt: str) -> bytes:
 
 def figure_title(fig: Figure) -> str:
     """The chart's title as drawn: the figure's suptitle, else its first axes' title."""
-    suptitle = getattr(fig, "_suptitle", None)
-    if suptitle is not None and suptitle.get_text():
-        return str(suptitle.get_text())
+    if fig.get_suptitle():
+        return str(fig.get_suptitle())
     for ax in fig.axes:
         for loc in ("left", "center", "right"):
             text = ax.get_title(loc=loc)

@@ -436,8 +436,8 @@ def _run_papermill(
     staging: Path,
 ) -> Result:
     """Run papermill on a cleaned copy of ``notebook`` with the kernel ``km``."""
-    # Imported after the kernel was launched, so that the imports overlap its start-up
-    # (a performance choice, not a cycle: this module is only imported by the worker).
+    # Imported here, not at the top: only the worker needs papermill (the launcher imported it
+    # before forking the worker, so this finds it in sys.modules).
     import papermill
     from papermill.exceptions import PapermillExecutionError
 

@@ -4,7 +4,7 @@
 :func:`~analysis.stats.estimates.estimates_summary` and the tables of
 :mod:`analysis.stats.tables` make these columns; when a notebook saves such
 a table as a figure's data, the figure's Table Schema takes the descriptions from here
-(:data:`analysis.notebook.COLUMNS` collects them with the other layers'). Plain data: the
+(:func:`analysis.notebook.column_catalogue` collects them with the other layers'). Plain data: the
 statistics layer imports nothing from the package, so the descriptions are tuples of
 ``(Table Schema type, unit, description)``, turned into fields above this layer.
 """

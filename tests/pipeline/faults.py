@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from analysis.pipeline.supervisor import STOP_GRACE
+from tests.throwaway import cli_env
 from tests.timing import TimeLimits
 
 #: A stopped run must exit within the workers' grace period plus this many import floors.
@@ -41,11 +42,11 @@ def git(root: Path, *args: str) -> str:
 
 def run_env(root: Path, run_id: str, **extra: str) -> dict[str, str]:
     """The environment of a run: the copy's package first, a run id, markers, no staging."""
-    env = dict(os.environ, PYTHONPATH=str(root), FAULT_RUN_ID=run_id, **extra)
-    env["FAULT_MARKS"] = str(root / "marks")
-    env["JUPYTER_RUNTIME_DIR"] = str(root / "jupyter-runtime")
-    env.pop("COMPENDIUM_OUTPUT_DIR", None)
-    return env
+    return cli_env(root, FAULT_RUN_ID=run_id, **{
+        "FAULT_MARKS": str(root / "marks"),
+        "JUPYTER_RUNTIME_DIR": str(root / "jupyter-runtime"),
+        **extra,
+    })
 
 
 @dataclass
