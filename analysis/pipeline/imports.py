@@ -14,55 +14,82 @@ from __future__ import annotations
 import ast
 import functools
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 
-def notebook_imports(notebook: Path) -> set[str]:
-    """The modules a notebook's code cells import (cells that are not Python are skipped)."""
-    with open(notebook, encoding="utf-8") as handle:
-        cells = json.load(handle).get("cells", [])
-    found: set[str] = set()
-    for cell in cells:
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        found |= _imports("".join(source) if isinstance(source, list) else source)
-    return found
+@dataclass(frozen=True)
+class Imports:
+    """What a piece of source imports.
+
+    Attributes:
+        anywhere: Every module it imports, in functions too (``from a import b`` gives ``a``
+            and ``a.b``): the code a run of it may reach.
+        at_load: The modules its module-level statements import (``from a import b`` gives
+            ``a``; function and class bodies left out): what importing or running it loads.
+    """
+
+    anywhere: frozenset[str]
+    at_load: frozenset[str]
 
 
-def _imports(source: str) -> set[str]:
-    """Absolute module names imported by ``source`` (``from a import b`` gives ``a``, ``a.b``)."""
+@functools.lru_cache(maxsize=4096)
+def scan_imports(source: str) -> Imports:
+    """The imports of ``source`` (a module's or a cell's; one that does not parse has none)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:  # IPython magics, shell escapes: nothing to follow
-        return set()
-    found: set[str] = set()
-    for node in _statements(tree.body):
+        return Imports(frozenset(), frozenset())
+    anywhere: set[str] = set()
+    at_load: set[str] = set()
+    pending: list[tuple[ast.AST, bool]] = [(node, True) for node in tree.body]
+    while pending:
+        node, loaded = pending.pop()
         if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
+            names = {alias.name for alias in node.names}
+            anywhere |= names
+            at_load |= names if loaded else set()
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module)
-            found |= {f"{node.module}.{alias.name}" for alias in node.names}
-    return found
+            anywhere |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+            at_load |= {node.module} if loaded else set()
+        inner = loaded and not isinstance(
+            node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+        )
+        for name in _BLOCKS:
+            pending += [(child, inner) for child in getattr(node, name, None) or ()]
+    return Imports(frozenset(anywhere), frozenset(at_load))
 
 
 #: Fields of a statement that hold nested statements (an import is always a statement).
 _BLOCKS: tuple[str, ...] = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-def _statements(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
-    """Every statement in ``nodes`` and in their blocks (functions, classes, if, try, ...)."""
-    for node in nodes:
-        yield node
-        for name in _BLOCKS:
-            yield from _statements(getattr(node, name, None) or ())
+def _code_cells(notebook: Path) -> list[str]:
+    """The sources of a notebook's code cells."""
+    with open(notebook, encoding="utf-8") as handle:
+        cells = json.load(handle).get("cells", [])
+    return [
+        "".join(source) if isinstance(source := cell.get("source", ""), list) else source
+        for cell in cells
+        if cell.get("cell_type") == "code"
+    ]
+
+
+def notebook_imports(notebook: Path) -> set[str]:
+    """The modules a notebook's code cells import (cells that are not Python are skipped)."""
+    return {name for source in _code_cells(notebook) for name in scan_imports(source).anywhere}
 
 
 @functools.lru_cache(maxsize=1024)
-def _file_imports(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
+def _file_imports(path: Path, mtime_ns: int, size: int) -> Imports:
     """The imports of a source file, cached while the file is unchanged."""
-    return frozenset(_imports(path.read_text(encoding="utf-8")))
+    return scan_imports(path.read_text(encoding="utf-8"))
+
+
+def _imports_of(path: Path) -> Imports:
+    stat = path.stat()
+    return _file_imports(path, stat.st_mtime_ns, stat.st_size)
 
 
 def _module_file(package_dir: Path, module: str) -> Path | None:
@@ -103,8 +130,7 @@ def code_closure(package_dir: Path, imported: Iterable[str]) -> dict[str, Path]:
         if path is None:
             continue
         found[module] = path
-        stat = path.stat()
-        queue += [*_parents(module), *_file_imports(path, stat.st_mtime_ns, stat.st_size)]
+        queue += [*_parents(module), *_imports_of(path).anywhere]
     return found
 
 
@@ -126,27 +152,6 @@ def notebook_code(
     return sorted({*modules.values(), *(p for p in data if p.is_file())})
 
 
-def _module_level_imports(source: str) -> set[str]:
-    """Modules ``source`` imports when it runs (not inside a function or a class body)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set()
-    found: set[str] = set()
-    pending: list[ast.AST] = list(tree.body)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            continue
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module)
-        for name in _BLOCKS:
-            pending += list(getattr(node, name, None) or ())
-    return found
-
-
 def imported_libraries(package_dir: Path, notebooks: Iterable[Path]) -> set[str]:
     """The modules outside the package that the notebooks' code imports as it runs.
 
@@ -162,15 +167,13 @@ def imported_libraries(package_dir: Path, notebooks: Iterable[Path]) -> set[str]
         Dotted module names, e.g. ``pandas``, ``matplotlib.figure``, ``statsmodels.api``.
     """
     found: set[str] = set()
+    imported: set[str] = set()
     for notebook in notebooks:
-        with open(notebook, encoding="utf-8") as handle:
-            cells = json.load(handle).get("cells", [])
-        for cell in cells:
-            if cell.get("cell_type") == "code":
-                source = cell.get("source", "")
-                found |= _module_level_imports("".join(source) if isinstance(source, list)
-                                               else source)
-        for path in code_closure(package_dir, notebook_imports(notebook)).values():
-            found |= _module_level_imports(path.read_text(encoding="utf-8"))
+        for source in _code_cells(notebook):
+            imports = scan_imports(source)
+            found |= imports.at_load
+            imported |= imports.anywhere
+    for path in code_closure(package_dir, imported).values():
+        found |= _imports_of(path).at_load
     package = package_dir.name
     return {name for name in found if name.split(".")[0] != package}
