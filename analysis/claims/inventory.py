@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from analysis.claims.spec import (
@@ -135,13 +136,26 @@ def _matches(rule: InventoryRule, sentence: PlacedSentence) -> tuple[str, ...]:
     return tuple(dict.fromkeys(words))
 
 
-def _figures(statistics: pd.DataFrame, sentence: PlacedSentence) -> tuple[str, ...]:
-    """The figures whose evidence starts in the sentence (a footnote's only in its own)."""
-    footnote = pd.to_numeric(statistics["footnote"], errors="coerce")
-    same_part = footnote.isna() if sentence.footnote is None else footnote == sentence.footnote
-    inside = statistics[same_part & (statistics["char_start"] >= sentence.start)
-                        & (statistics["char_start"] < sentence.end)]
-    return tuple(inside["fact_id"])
+@dataclass(frozen=True)
+class _Evidence:
+    """Where each figure's evidence starts: its footnote (NaN: the body) and offset."""
+
+    fact_ids: np.ndarray
+    footnotes: np.ndarray
+    starts: np.ndarray
+
+    @classmethod
+    def of(cls, statistics: pd.DataFrame) -> _Evidence:
+        return cls(statistics["fact_id"].to_numpy(),
+                   pd.to_numeric(statistics["footnote"], errors="coerce").to_numpy(float),
+                   statistics["char_start"].to_numpy())
+
+    def figures(self, sentence: PlacedSentence) -> tuple[str, ...]:
+        """The figures whose evidence starts in the sentence (a footnote's only in its own)."""
+        same_part = (np.isnan(self.footnotes) if sentence.footnote is None
+                     else self.footnotes == sentence.footnote)
+        inside = same_part & (self.starts >= sentence.start) & (self.starts < sentence.end)
+        return tuple(self.fact_ids[inside])
 
 
 def _claims_in(claims: Sequence[Claim], sentence: PlacedSentence,
@@ -185,12 +199,13 @@ def take_inventory(report: Report, statistics: pd.DataFrame, spec: ClaimsFile) -
     candidates = []
     used_claims: set[str] = set()
     used_exclusions: set[Exclusion] = set()
+    evidence = _Evidence.of(statistics)
     for sentence in all_sentences:
-        words, figures = _matches(spec.inventory, sentence), _figures(statistics, sentence)
-        claims = _claims_in(spec.claims, sentence, report)
-        exclusion = _exclusion_in(spec.excluded, sentence, report)
+        words, figures = _matches(spec.inventory, sentence), evidence.figures(sentence)
         if not (words or figures):
             continue
+        claims = _claims_in(spec.claims, sentence, report)
+        exclusion = _exclusion_in(spec.excluded, sentence, report)
         used_claims.update(claims)
         if exclusion is not None and not claims:
             used_exclusions.add(exclusion)
