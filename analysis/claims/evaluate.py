@@ -387,8 +387,13 @@ def _p_value(test: DirectionalTest) -> float:
 
 @dataclass(frozen=True)
 class _Adjusted:
-    """A tested claim's place in the family: Holm at dispersion, its flip, the noise model."""
+    """A tested claim's flips and its place in the family: Holm at dispersion, the noise model.
 
+    ``flip`` is the unadjusted dispersion flip (searched once: the Holm flip's search stops
+    just past it).
+    """
+
+    flip: float | None = None
     p_holm: float = _NAN
     verdict_holm: str = ""
     flip_holm: float | None = None
@@ -466,7 +471,7 @@ def _result(claim: Claim, outcome: _Outcome, phi: float, level: float, sigma: fl
         verdict=test.verdict if test else "not_testable",
         verdict_reason=_reason(claim, outcome, phi, adjusted, sigma),
         reason_code=claim.reason_code,
-        dispersion_flip=_dispersion_flip(outcome), dispersion_flip_holm=adjusted.flip_holm,
+        dispersion_flip=adjusted.flip, dispersion_flip_holm=adjusted.flip_holm,
         threshold_flip=outcome.threshold_flip,
         noise_sigma=sigma if noise.verdict else None, p_noise=noise.p,
         p_noise_holm=noise.p_holm, verdict_noise=noise.verdict,
@@ -543,7 +548,8 @@ def evaluate_claim(
     phi = check_dispersion(dispersion)
     sigma = check_sigma(reference_sigma() if noise_sigma is None else noise_sigma)
     outcome = _outcome(claim, statistics, level, phi)
-    adjusted = _Adjusted(noise=_unadjusted_noise(outcome.hypotheses, sigma, level))
+    adjusted = _Adjusted(flip=_dispersion_flip(outcome),
+                         noise=_unadjusted_noise(outcome.hypotheses, sigma, level))
     return _result(claim, outcome, phi, level, sigma, adjusted)
 
 
@@ -568,7 +574,7 @@ def _adjust(outcomes: Sequence[tuple[Claim, _Outcome]], level: float, phi: float
         noise = _unadjusted_noise(outcome.hypotheses, sigma, level)
         if noise.verdict:
             noise_holm = None
-            if base_sigma[cid][1] == _noise_verdict(outcome.hypotheses, 0.0, level):
+            if base_sigma[cid][1] == noise.base:
                 noise_holm = _holm_flip(lambda s, c=cid: family.at_noise(s, level)[c][1], 0.0,
                                         noise.flip * (1 + 1e-9) if noise.flip else None,
                                         geometric=False)
@@ -577,7 +583,8 @@ def _adjust(outcomes: Sequence[tuple[Claim, _Outcome]], level: float, phi: float
         if base_phi[cid][1] != _joint_verdict([h.tails(1.0) for h in outcome.hypotheses],
                                                family.cut):
             flip_holm = None  # the adjustment already changes the Poisson verdict
-        adjusted[cid] = _Adjusted(p_holm=at_phi[cid][0], verdict_holm=at_phi[cid][1],
+        adjusted[cid] = _Adjusted(flip=unadjusted_flip,
+                                  p_holm=at_phi[cid][0], verdict_holm=at_phi[cid][1],
                                   flip_holm=flip_holm, family_size=len(family.members),
                                   noise=noise)
     return adjusted
