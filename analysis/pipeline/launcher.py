@@ -17,7 +17,6 @@ threads at import; it shuts them down around ``fork`` itself.)
 Protocol, one line each, on the launcher's standard output (everything else it prints goes to
 its standard error):
 
-* ``ready`` once the imports are done;
 * ``started <pid> <job file>`` for every job (the worker's pid is its process group, too);
 * ``exited <pid> <status>`` when a worker ended (``status``: its exit code, or 128 + the
   signal that killed it).
@@ -80,7 +79,6 @@ def main(kernel_path: Sequence[str], libraries: Sequence[str] = ()) -> int:
     messages = os.dup(1)
     os.dup2(2, 1)  # a stray print must not corrupt the protocol
     _preload([*PRELOAD, *preloadable(libraries)])
-    _say(messages, "ready")
     children: set[int] = set()
     try:
         _serve(messages, children, kernel_path)
@@ -179,8 +177,9 @@ def _fork_worker(job: str, messages: int, kernel_path: list[str]) -> int:
         die_with_parent(signal.SIGTERM, launcher)  # no worker outlives the launcher
         os.close(messages)
         _redirect(Path(job).parent)
-        _take_environment(Path(job))
-        code = worker.main([job], kernel_path=kernel_path)
+        loaded = Job.load(Path(job))
+        _take_environment(loaded)
+        code = worker.main(loaded, kernel_path)
     except BaseException:  # the worker must never return into the launcher's loop
         with contextlib.suppress(BaseException):
             traceback.print_exc()
@@ -188,9 +187,9 @@ def _fork_worker(job: str, messages: int, kernel_path: list[str]) -> int:
         exit_forked_child(code)
 
 
-def _take_environment(job_file: Path) -> None:
+def _take_environment(job: Job) -> None:
     """Give the worker the job's environment (its own ``JUPYTER_RUNTIME_DIR``, ...)."""
-    env = dict(Job.load(job_file).env)
+    env = dict(job.env)
     os.environ.clear()
     os.environ.update(env)
 

@@ -12,7 +12,6 @@ keeps it from saving that result makes it exit with
 from __future__ import annotations
 
 import signal
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -37,25 +36,23 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise Stopped(signum)
 
 
-def main(argv: Sequence[str] | None = None, kernel_path: Sequence[str] | None = None) -> int:
-    """Execute the job named in ``argv`` and save its result beside it.
+def main(job: Job, kernel_path: Sequence[str]) -> int:
+    """Execute ``job`` and save its result in its staging folder.
 
     Args:
-        argv: ``[JOB_FILE]``.
-        kernel_path: Given by the launcher that forked this worker: fork the kernel from this
-            process too, with this ``sys.path`` (see :func:`.kernels.launch_kernel`); ``None``
-            starts it as a new process.
+        job: The job (read from ``<staging>/job.json`` by the launcher that forked this
+            worker, whose environment it already has).
+        kernel_path: The ``sys.path`` of a kernel: the kernel is forked from this process
+            (see :func:`.kernels.launch_kernel`).
 
     Returns:
         0 when a result was saved (the notebook may still have failed), 128 + signal when
         stopped, :data:`~analysis.pipeline.jobs.NO_SPACE_STATUS` when a full filesystem kept
         it from saving one.
     """
-    args = list(sys.argv[1:] if argv is None else argv)
     for signum in STOP_SIGNALS:
         signal.signal(signum, _stop)
     try:
-        job = Job.load(Path(args[0]))
         execute(job, kernel_path).save(Path(job.staging))
     except Stopped as stopped:
         return 128 + stopped.signum
