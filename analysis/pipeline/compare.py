@@ -421,7 +421,6 @@ def compare_tables(
     types = types or {}
     columns = [c for c in old.header if c in new.header]
     differences: list[Difference] = []
-    grades: list[Grade] = []
     row_grades: dict[tuple[str, ...], Grade] = {}
     for name in old.header:
         if name not in new.header:
@@ -451,8 +450,7 @@ def compare_tables(
             row_grades[row_key] = Grade.DIFFERS
             differences.append(Difference(f"row {new.describe(row_key)}", "absent", "present",
                                           Grade.DIFFERS))
-    grades = [d.grade for d in differences]
-    grade = worst(grades, Grade.EQUIVALENT)
+    grade = worst((d.grade for d in differences), Grade.EQUIVALENT)
     return TableComparison(grade, cells, old.key, differences, row_grades, old, new)
 
 

@@ -128,8 +128,10 @@ def verify(
         ReproductionError: The extraction or the notebook run failed in the copy.
     """
     spec = load_replication_spec(project.root)
-    recorded = recorded_environments(load_manifest(project.manifest))
-    for line in environment_lines(recorded, current_environment()):
+    committed = load_manifest(project.manifest)
+    recorded = recorded_environments(committed)
+    here = current_environment()
+    for line in environment_lines(recorded, here):
         log(f"verify: {line}")
     scratch = Path(tempfile.mkdtemp(prefix="compendium-verify-"))
     copy = scratch / project.root.name
@@ -144,10 +146,8 @@ def verify(
         names = sorted(set(_output_paths(project.root)) | set(_output_paths(copy)))
         rerun_manifest = load_manifest(copy / project.manifest.relative_to(project.root))
         current = next(
-            (e.environment for e in rerun_manifest.notebooks.values() if e.environment),
-            current_environment(),
+            (e.environment for e in rerun_manifest.notebooks.values() if e.environment), here
         )
-        committed = load_manifest(project.manifest)
         result = VerifyResult(
             comparisons=tuple(compare_output(rel, project.root, copy, spec) for rel in names),
             claims=compare_claims(project.root, copy, spec),
