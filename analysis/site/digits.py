@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from analysis.dataset.numerals import FRACTIONS, MULTIPLIERS, ORDINALS, SCALES, TENS, UNITS
+
 _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December"
 )
@@ -55,12 +57,18 @@ MASKED: Mapping[str, re.Pattern[str]] = MappingProxyType(
     }
 )
 
-#: Number words from three up, fractions and multiples ("one" and "two" are left out, see above).
+#: Number words from three up, fractions and multiples: the dataset's numerals vocabulary
+#: (:mod:`analysis.dataset.numerals`) less "zero", "one", "two" (see above) and the words that
+#: are ordinals too ("third"), with the scales' plurals and a few words the report never uses.
 NUMBER_WORDS: re.Pattern[str] = re.compile(
-    r"\b(?i:three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
-    r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty"
-    r"|ninety|hundreds?|thousands?|millions?|billions?|quarters?|dozens?|half|halves|twice"
-    r"|double|triple|twofold|threefold)\b"
+    r"\b(?i:"
+    + "|".join(sorted(
+        {*UNITS, *TENS, *SCALES, *(f"{scale}s" for scale in SCALES), *FRACTIONS, *MULTIPLIERS,
+         "dozen", "dozens", "twofold", "threefold"}
+        - {"zero", "one", "two"} - set(ORDINALS),
+        key=lambda word: (-len(word), word),
+    ))
+    + r")\b"
 )
 #: A quotation of the report's words, where number words are the report's, not the note's.
 _QUOTATION = re.compile(r'"[^"\n]*"|\u201c[^\u201d\n]*\u201d')

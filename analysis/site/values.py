@@ -32,6 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from analysis import paths
+from analysis.dataset.numerals import TENS, UNITS
 from analysis.pipeline.manifest import load_manifest
 from analysis.site.viewer import CsvTable, read_table
 from analysis.stats.pvalues import format_probability
@@ -89,11 +90,8 @@ NAMED_FORMATS: Mapping[str, str] = MappingProxyType(
         "list": "the cells of every selected row, joined: \"a, b and c\"",
     }
 )
-_WORDS = (
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen", "twenty",
-)
+#: Whole numbers in words, zero to twenty (the dataset's numerals).
+_WORDS: tuple[str, ...] = (*UNITS, *list(TENS)[:1])
 _FILTER = re.compile(r"^(?P<column>[^=!&]+?)(?P<op>!?=)(?P<value>[^&]*)$")
 
 
