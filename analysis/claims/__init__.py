@@ -32,11 +32,8 @@ one), nor that the report's explanation of it is right.
 from analysis.claims.evaluate import (
     FAMILY_MEMBERS,
     Hypothesis,
-    compare_families,
     evaluate_claim,
     evaluate_claims,
-    noise_evidence,
-    reference_sigma,
     verdicts_by_sigma,
 )
 from analysis.claims.inventory import (
@@ -66,6 +63,7 @@ from analysis.claims.spec import (
     check_report_text,
     load_claims,
     load_spec,
+    reference_sigma,
 )
 from analysis.claims.table import (
     CLAIM_COLUMNS,
@@ -75,11 +73,13 @@ from analysis.claims.table import (
     claims_schema,
     claims_view,
     columns_markdown,
+    compare_families,
     effect_rows,
     family_rows,
     flip_rows,
     fragile_claims,
     multiplicity_summary,
+    noise_evidence,
     not_testable_summary,
     ratio_rows,
     share_rows,

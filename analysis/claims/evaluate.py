@@ -21,11 +21,11 @@ import pandas as pd
 from analysis.claims.spec import (
     FAMILY,
     Claim,
-    ClaimsFile,
     ContextItem,
     check_report_text,
     load_claims,
     load_spec,
+    reference_sigma,
 )
 from analysis.claims.table import ClaimResult, typed_frame
 from analysis.dataset.source import Report, load_report
@@ -42,7 +42,6 @@ from analysis.stats.directional import (
     noise_flip,
     rate_direction,
     tail_pair,
-    year_noise_sigma,
 )
 from analysis.stats.estimates import PercentChange, check_conf_level, check_dispersion
 from analysis.stats.pvalues import format_p, log10_p
@@ -514,18 +513,6 @@ def _outcome(claim: Claim, statistics: pd.DataFrame, level: float, phi: float) -
         claim, statistics)
 
 
-def reference_sigma(spec: ClaimsFile | None = None) -> float:
-    """The reference year-noise sigma declared in ``data/claims.yaml`` (``noise:``).
-
-    Raises:
-        ValueError: The spec declares no noise model.
-    """
-    spec = load_spec() if spec is None else spec
-    if spec.noise is None:
-        raise ValueError("the claims spec declares no noise: model")
-    return spec.noise.reference_sigma
-
-
 def evaluate_claim(
     claim: Claim, statistics: pd.DataFrame, conf_level: float = 0.95, dispersion: float = 1.0,
     noise_sigma: float | None = None,
@@ -640,39 +627,11 @@ def evaluate_claims(
 # ---------------------------------------------------------------------------
 
 
-def noise_evidence(spec: ClaimsFile | None = None) -> pd.DataFrame:
-    """The annual series cited for the year noise, each with its estimate of sigma.
-
-    Args:
-        spec: The claims spec (default: ``data/claims.yaml``).
-
-    Returns:
-        One row per series: ``series``, ``years``, ``counts``, ``sigma_estimate``
-        (:func:`~analysis.stats.directional.year_noise_sigma`) and ``sources`` (publisher and
-        address of each year's figure).
-
-    Raises:
-        ValueError: The spec declares no noise model.
-    """
-    spec = load_spec() if spec is None else spec
-    if spec.noise is None:
-        raise ValueError("the claims spec declares no noise: model")
-    return pd.DataFrame([{
-        "series": item.series,
-        "years": f"{item.counts[0][0]}-{item.counts[-1][0]}",
-        "counts": ", ".join(str(count) for _, count in item.counts),
-        "sigma_estimate": year_noise_sigma([count for _, count in item.counts]),
-        "sources": "; ".join(f"{'/'.join(map(str, source.years))}: {source.publisher}, "
-                             f"{source.url}" for source in item.sources),
-    } for item in spec.noise.evidence])
-
-
 def verdicts_by_sigma(
     statistics: pd.DataFrame,
     sigmas: Sequence[float] | None = None,
     conf_level: float = 0.95,
     claims: list[Claim] | None = None,
-    adjusted: bool = True,
 ) -> pd.DataFrame:
     """The year-noise verdicts of the tested changes over a range of sigmas.
 
@@ -681,10 +640,10 @@ def verdicts_by_sigma(
         sigmas: The sigmas (default: ``noise.sigmas`` of ``data/claims.yaml``).
         conf_level: Confidence level (the tests are one-sided at half of ``1 - conf_level``).
         claims: Claims to test (default: ``data/claims.yaml``).
-        adjusted: Holm-adjusted over the family (the default) or unadjusted verdicts.
 
     Returns:
-        One row per tested change (indexed by ``label``), one column per sigma.
+        One row per tested change (indexed by ``label``), one column per sigma: its
+        Holm-adjusted verdict over the family.
     """
     level = check_conf_level(conf_level)
     spec = load_spec()
@@ -700,24 +659,5 @@ def verdicts_by_sigma(
     columns = {}
     for sigma in grid:
         holm_at = family.at_noise(sigma, level)
-        columns[f"sigma = {sigma:g}"] = [
-            holm_at[c.claim_id][1] if adjusted else _noise_verdict(o.hypotheses, sigma, level)
-            for c, o in changes]
+        columns[f"sigma = {sigma:g}"] = [holm_at[c.claim_id][1] for c, _ in changes]
     return pd.DataFrame(columns, index=pd.Index([c.label for c, _ in changes], name="label"))
-
-
-def compare_families(by_hypotheses: pd.DataFrame, by_claims: pd.DataFrame) -> pd.DataFrame:
-    """The Holm results of the two ways of forming the family, side by side.
-
-    Args:
-        by_hypotheses: The claims table with ``family="hypotheses"`` (the default).
-        by_claims: The same with ``family="claims"``.
-
-    Returns:
-        For each tested claim (indexed by ``label``): ``p_holm``, ``dispersion_flip_holm``
-        and ``noise_flip_holm`` under each family.
-    """
-    columns = ["p_holm", "dispersion_flip_holm", "noise_flip_holm"]
-    left = by_hypotheses[by_hypotheses["family"] != ""].set_index("label")[columns]
-    right = by_claims[by_claims["family"] != ""].set_index("label")[columns]
-    return left.add_suffix(" (distinct hypotheses)").join(right.add_suffix(" (one per claim)"))

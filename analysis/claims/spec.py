@@ -415,3 +415,20 @@ def check_report_text(claims: Sequence[Claim], report: Report) -> None:
                 f"claim {claim.claim_id!r}: report_text {claim.report_text!r} does not occur "
                 f"verbatim in paragraph {claim.paragraph} of the raw report"
             )
+
+
+def noise_model(spec: ClaimsFile | None = None) -> NoiseModel:
+    """The year-noise model declared in ``data/claims.yaml`` (``noise:``).
+
+    Raises:
+        ValueError: The spec declares no noise model.
+    """
+    spec = load_spec() if spec is None else spec
+    if spec.noise is None:
+        raise ValueError("the claims spec declares no noise: model")
+    return spec.noise
+
+
+def reference_sigma(spec: ClaimsFile | None = None) -> float:
+    """The reference year-noise sigma of the declared noise model (:func:`noise_model`)."""
+    return noise_model(spec).reference_sigma

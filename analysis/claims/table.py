@@ -16,8 +16,16 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.claims.spec import FAMILY, KINDS, LITERAL_VERDICTS, VERDICTS
+from analysis.claims.spec import (
+    FAMILY,
+    KINDS,
+    LITERAL_VERDICTS,
+    VERDICTS,
+    ClaimsFile,
+    noise_model,
+)
 from analysis.stats import directional
+from analysis.stats.directional import year_noise_sigma
 from analysis.tableschema import Field, Table
 
 
@@ -432,3 +440,44 @@ def not_testable_summary(table: pd.DataFrame) -> pd.DataFrame:
     rows = table[table["verdict"] == "not_testable"]
     counts = rows.groupby("reason_code").size().rename("claims")
     return counts.sort_values(ascending=False, kind="stable").to_frame()
+
+
+def noise_evidence(spec: ClaimsFile | None = None) -> pd.DataFrame:
+    """The annual series cited for the year noise, each with its estimate of sigma.
+
+    Args:
+        spec: The claims spec (default: ``data/claims.yaml``).
+
+    Returns:
+        One row per series: ``series``, ``years``, ``counts``, ``sigma_estimate``
+        (:func:`~analysis.stats.directional.year_noise_sigma`) and ``sources`` (publisher and
+        address of each year's figure).
+
+    Raises:
+        ValueError: The spec declares no noise model.
+    """
+    return pd.DataFrame([{
+        "series": item.series,
+        "years": f"{item.counts[0][0]}-{item.counts[-1][0]}",
+        "counts": ", ".join(str(count) for _, count in item.counts),
+        "sigma_estimate": year_noise_sigma([count for _, count in item.counts]),
+        "sources": "; ".join(f"{'/'.join(map(str, source.years))}: {source.publisher}, "
+                             f"{source.url}" for source in item.sources),
+    } for item in noise_model(spec).evidence])
+
+
+def compare_families(by_hypotheses: pd.DataFrame, by_claims: pd.DataFrame) -> pd.DataFrame:
+    """The Holm results of the two ways of forming the family, side by side.
+
+    Args:
+        by_hypotheses: The claims table with ``family="hypotheses"`` (the default).
+        by_claims: The same with ``family="claims"``.
+
+    Returns:
+        For each tested claim (indexed by ``label``): ``p_holm``, ``dispersion_flip_holm``
+        and ``noise_flip_holm`` under each family.
+    """
+    columns = ["p_holm", "dispersion_flip_holm", "noise_flip_holm"]
+    left = by_hypotheses[by_hypotheses["family"] != ""].set_index("label")[columns]
+    right = by_claims[by_claims["family"] != ""].set_index("label")[columns]
+    return left.add_suffix(" (distinct hypotheses)").join(right.add_suffix(" (one per claim)"))
