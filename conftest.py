@@ -2,9 +2,10 @@
 
 When nbval re-executes the committed notebooks, their figures must not overwrite the
 canonical files in figures/: the kernel inherits this process's environment, so the
-notebooks' output folder is redirected to a temporary folder (see
-analysis.paths.output_dir). Under pytest-xdist every worker is its own process and makes its
-own folder, named after the worker, so two notebooks running at once never share one. nbval
+notebooks' output folder is redirected to a temporary folder (the variable
+analysis.paths.OUTPUT_DIR_ENV, which analysis.outputs.output_folder reads). Under
+pytest-xdist every worker is its own process and makes its own folder, named after the
+worker, so two notebooks running at once never share one. nbval
 still compares every text, HTML and SVG output, so the figures' SVG content is checked all
 the same.
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -326,9 +325,9 @@ def output_folder(parameters: Mapping[str, Any]) -> tuple[Path, bool]:
         The staging folder named by :data:`analysis.paths.OUTPUT_DIR_ENV` and ``True``; or
         ``runs/interactive-<hash>/`` and ``False``.
     """
-    staged = os.environ.get(paths.OUTPUT_DIR_ENV)
-    if staged:
-        return Path(staged), True
+    staged = paths.staged_output_dir()
+    if staged is not None:
+        return staged, True
     return paths.RUNS_DIR / f"{INTERACTIVE_PREFIX}{parameters_digest(parameters)}", False
 
 

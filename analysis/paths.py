@@ -90,7 +90,10 @@ def output_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """
     if override:
         return Path(override)
+    return staged_output_dir() or INTERACTIVE_DIR
+
+
+def staged_output_dir() -> Path | None:
+    """The staging folder the pipeline named in :data:`OUTPUT_DIR_ENV`, if it set one."""
     staged = os.environ.get(OUTPUT_DIR_ENV)
-    if staged:
-        return Path(staged)
-    return INTERACTIVE_DIR
+    return Path(staged) if staged else None

@@ -23,7 +23,8 @@ environment a run is recorded in), :mod:`.verify` (re-run and grade every output
 * Default parameters update the canonical executed notebook in place and its figure files in
   ``figures/``; any non-default parameter sends the executed notebook and its outputs to
   ``runs/<stem>-<hash>/`` and leaves the canonical files alone.
-* A notebook writes its outputs to ``analysis.paths.output_dir(output_dir)``; the pipeline
+* A notebook writes its outputs to the folder of its output context
+  (:func:`analysis.notebook.start`, :func:`analysis.outputs.output_folder`); the pipeline
   points that at a staging folder (environment variable
   :data:`analysis.paths.OUTPUT_DIR_ENV`) and moves the files into place
   (:func:`analysis.io.replace_all`: renames within each target's folder, copies when it is
