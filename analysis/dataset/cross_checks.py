@@ -29,6 +29,8 @@ from analysis.io import YamlFileError, load_yaml
 #: Columns of ``cross_checks.csv``, in order.
 CROSS_CHECK_COLUMNS: tuple[str, ...] = CROSS_CHECKS.columns
 
+#: How ``cross_checks.csv`` joins the facts of a side (``a x b`` for an implied count).
+FACT_SEPARATOR = " + "
 _KEYS = frozenset({"check_id", "kind", "description", "left", "right", "expected", "why"})
 _OPTIONAL_KEYS = frozenset({"report_words"})
 #: Outcomes that are not discrepancies (a check that holds, a rounding that is consistent,
@@ -305,8 +307,9 @@ def evaluate(check: CrossCheck, values: pd.Series) -> dict[str, object]:
         "kind": check.kind,
         "description": check.description,
         "paragraphs": "",
-        "left_facts": (" x " if check.kind == "implied_count" else " + ").join(check.left),
-        "right_facts": " + ".join(check.right),
+        "left_facts": (" x " if check.kind == "implied_count" else FACT_SEPARATOR).join(
+            check.left),
+        "right_facts": FACT_SEPARATOR.join(check.right),
         "left_value": left,
         "right_value": right if check.right else "",
         "difference": "" if result.difference is None else result.difference,

@@ -24,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -33,11 +32,11 @@ from typing import Any
 import pandas as pd
 
 from analysis import paths
+from analysis.dataset.cross_checks import FACT_SEPARATOR
 from analysis.dataset.schema import OFFENCES
 from analysis.dataset.validate import load_statistics
 
 _PROVENANCE = ("fact_id", "paragraph", "footnote")
-_FACT_WORD = re.compile(r"[a-z][a-z0-9_]*")
 _WHOLE_UNITS = frozenset({"count", "rank", "years", "days"})
 #: Columns :func:`topic_table` shows by default.
 TOPIC_COLUMNS: tuple[str, ...] = (
@@ -145,12 +144,13 @@ def _nested_pairs(relations: pd.DataFrame) -> set[frozenset[str]]:
     """Pairs of facts one of which is part of the other, or whose categories may overlap.
 
     From the cross-checks: each part of a ``part_of_whole`` check with each fact of its
-    whole, and the shares of a ``shares_sum`` check with one another.
+    whole, and the shares of a ``shares_sum`` check with one another (both sides of such
+    checks are facts joined by :data:`~analysis.dataset.cross_checks.FACT_SEPARATOR`).
     """
     pairs: set[frozenset[str]] = set()
     for row in relations.to_dict("records"):
-        left = _FACT_WORD.findall(row["left_facts"])
-        right = _FACT_WORD.findall(row["right_facts"])
+        left = row["left_facts"].split(FACT_SEPARATOR)
+        right = row["right_facts"].split(FACT_SEPARATOR)
         if row["kind"] == "part_of_whole":
             pairs |= {frozenset((a, b)) for a in left for b in right}
         elif row["kind"] == "shares_sum":
