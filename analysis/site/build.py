@@ -17,7 +17,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -78,6 +78,18 @@ def source_date_epoch() -> Iterable[None]:
             del os.environ["SOURCE_DATE_EPOCH"]
 
 
+def sphinx_args(builder: str, doctrees: Path, settings: Sequence[str]) -> list[str]:
+    """The ``sphinx-build`` options of the compendium's builds (the site and the note's PDF).
+
+    Quiet, warnings as errors (all reported), one process, the doctrees in ``doctrees``, and
+    each ``name=value`` setting as ``-D``.
+    """
+    args = ["-b", builder, "-q", "-W", "--keep-going", "-j", "1", "-d", str(doctrees)]
+    for setting in settings:
+        args += ["-D", setting]
+    return args
+
+
 def build_site(
     out: Path = paths.SITE_DIR,
     notebooks: Path = paths.NOTEBOOKS_DIR,
@@ -103,9 +115,7 @@ def build_site(
         for name, value in (("raw", raw), ("processed", processed), ("figures", figures),
                             ("notebooks", notebooks))
     ]
-    args = ["-b", "html", "-q", "-W", "--keep-going", "-j", "1", "-d", str(doctrees)]
-    for override in overrides:
-        args += ["-D", override]
+    args = sphinx_args("html", doctrees, overrides)
     with source_date_epoch():
         status = build_main([*args, str(stage_dir), str(fresh)])
     if status != 0:

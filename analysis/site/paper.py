@@ -30,7 +30,7 @@ import typst
 from sphinx.cmd.build import build_main
 
 from analysis import io, paths
-from analysis.site.build import SOURCE_DIR, SiteBuildError, source_date_epoch
+from analysis.site.build import SOURCE_DIR, SiteBuildError, source_date_epoch, sphinx_args
 
 #: The note's docname (``site/note.md``) and the PDF's default path.
 NOTE = "note"
@@ -81,10 +81,7 @@ def render_typst(stage_dir: Path, typst_dir: Path, doctrees: Path, inputs: Paper
     """
     for folder in (typst_dir, doctrees):
         shutil.rmtree(folder, ignore_errors=True)
-    args = ["-b", "typst", "-q", "-W", "--keep-going", "-j", "1", "-d", str(doctrees),
-            "-D", f"root_doc={NOTE}"]
-    for override in inputs.overrides():
-        args += ["-D", override]
+    args = sphinx_args("typst", doctrees, [f"root_doc={NOTE}", *inputs.overrides()])
     status = build_main([*args, str(stage_dir), str(typst_dir)])
     if status != 0:
         raise SiteBuildError(f"sphinx-build -b typst failed on {stage_dir} (exit {status})")
@@ -111,6 +108,12 @@ def _shown(path: Path, staged: Path) -> str:
     path = Path(path).resolve()
     if path.is_relative_to(staged.resolve()):
         path = SOURCE_DIR / path.relative_to(staged.resolve())
+    return _make_name(path)
+
+
+def _make_name(path: Path) -> str:
+    """A file as the Makefile names it: relative to the project root when inside it."""
+    path = Path(path).resolve()
     return path.relative_to(paths.ROOT).as_posix() if path.is_relative_to(paths.ROOT) else (
         path.as_posix()
     )
@@ -122,16 +125,9 @@ def dependencies(target: Path, inputs: Iterable[str]) -> str:
     The empty rules make a deleted input mark the PDF stale instead of stopping make.
     """
     names = sorted(set(inputs))
-    lines = [f"{_target_name(target)}: \\"] + [f"  {name} \\" for name in names] + [""]
+    lines = [f"{_make_name(target)}: \\"] + [f"  {name} \\" for name in names] + [""]
     lines += [f"{name}:" for name in names]
     return "\n".join(lines) + "\n"
-
-
-def _target_name(target: Path) -> str:
-    target = Path(target).resolve()
-    return target.relative_to(paths.ROOT).as_posix() if target.is_relative_to(paths.ROOT) else (
-        target.as_posix()
-    )
 
 
 def build_paper(out: Path = PAPER, inputs: PaperInputs | None = None) -> Path:
