@@ -1,7 +1,8 @@
 """The declared grading of a re-run: ``replication.yaml`` at the project root, checked.
 
 What ``verify`` may call *equivalent* or *within tolerance* is declared once, as data: the
-tolerances of decimal numbers (``rtol``, ``atol``) and of images (``image_rms``), the JSON
+tolerances of decimal numbers (``rtol``, ``atol``), of the numbers a drawing writes rounded
+(``drawing_atol``) and of images (``image_rms``), the JSON
 fields and SVG elements that carry no results, and where the claims table and its verdict
 columns are. :func:`load_replication_spec` reads the file strictly (every key required, no
 other key, every value typed) and refuses it with one error naming the file and the key.
@@ -45,6 +46,9 @@ class ReplicationSpec:
     Attributes:
         rtol: Relative tolerance of a decimal number.
         atol: Absolute tolerance of a decimal number.
+        drawing_atol: How far, as written, a number of an SVG drawing (a file, or an image
+            inside a notebook) may also move: matplotlib writes coordinates rounded to six
+            decimals, so a change far inside ``rtol`` can still move the last one by 1e-6.
         image_rms: Largest RMS difference (0-255 per channel) of a PNG within tolerance.
         not_results: ``(file pattern, dotted paths)`` pairs: JSON fields dropped before
             comparing the files matching the pattern.
@@ -55,6 +59,7 @@ class ReplicationSpec:
 
     rtol: float
     atol: float
+    drawing_atol: float
     image_rms: float
     not_results: tuple[tuple[str, tuple[str, ...]], ...]
     svg_elements: tuple[str, ...]
@@ -75,6 +80,7 @@ class ReplicationSpec:
         return {
             "source": self.source,
             "number": {"rtol": self.rtol, "atol": self.atol},
+            "drawing_atol": self.drawing_atol,
             "image_rms": self.image_rms,
             "whole numbers and text": "exact",
             "not_results": {
@@ -93,7 +99,7 @@ class ReplicationSpec:
 SPEC_KEYS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "": frozenset({"tolerances", "not_results", "claims"}),
-        "tolerances": frozenset({"number", "image_rms"}),
+        "tolerances": frozenset({"number", "drawing_atol", "image_rms"}),
         "tolerances.number": frozenset({"rtol", "atol"}),
         "not_results": frozenset({"json", "svg_elements"}),
         "claims": frozenset({"table", "key", "verdicts"}),
@@ -124,6 +130,9 @@ def load_replication_spec(root: Path) -> ReplicationSpec:
     return ReplicationSpec(
         rtol=_tolerance(number["rtol"], "tolerances.number.rtol", where),
         atol=_tolerance(number["atol"], "tolerances.number.atol", where),
+        drawing_atol=_tolerance(
+            tolerances["drawing_atol"], "tolerances.drawing_atol", where
+        ),
         image_rms=_tolerance(tolerances["image_rms"], "tolerances.image_rms", where),
         not_results=tuple(
             (str(pattern), _names(fields, f"not_results.json.{pattern}", where))

@@ -292,6 +292,61 @@ def test_a_changed_svg_path_differs(trees):
     assert result.differences[0].committed == match.group(1)
 
 
+def _move_sixth_decimal(text: str, units: int) -> tuple[str, str, str]:
+    """Move the first coordinate written with six decimals by ``units`` of its sixth decimal.
+
+    Returns the changed text and the number before and after, as written.
+    """
+    match = re.search(r"(?<![\w.])(\d+)\.(\d{6})(?![\d.])", text)
+    assert match is not None
+    whole, decimals = match.group(1), match.group(2)
+    moved = int(whole + decimals) + units
+    after = f"{moved // 10**6}.{moved % 10**6:06d}"
+    return text[: match.start()] + after + text[match.end() :], match.group(0), after
+
+
+@pytest.mark.parametrize(("units", "expected"),
+                         [(1, Grade.WITHIN_TOLERANCE), (2, Grade.DIFFERS)])
+def test_a_drawn_coordinate_moved_in_its_sixth_decimal(trees, units, expected):
+    """One millionth of a point (drawing_atol, 1e-6) is within tolerance; two differ.
+
+    matplotlib writes coordinates with six decimals: a value moved by 1e-14 can move the
+    last one (seen between two processors). 1e-6 on a coordinate near 500 is beyond rtol.
+    """
+    target = trees[1] / "figures/claims_changes.svg"
+    changed, before, after = _move_sixth_decimal(target.read_text(encoding="utf-8"), units)
+    # Beyond rtol, so that only the drawing tolerance can make it "within tolerance".
+    assert abs(float(after) - float(before)) > SPEC.rtol * float(before)
+    target.write_text(changed, encoding="utf-8")
+    result = grade(trees, "figures/claims_changes.svg")
+    assert result.grade is expected
+    assert (result.differences[0].committed, result.differences[0].rerun) == (before, after)
+
+
+@pytest.mark.parametrize(("units", "expected"),
+                         [(1, Grade.WITHIN_TOLERANCE), (2, Grade.DIFFERS)])
+def test_a_coordinate_of_a_notebook_svg_moved_in_its_sixth_decimal(trees, units, expected):
+    """The same tolerance for an SVG image inside a notebook (nbval compares its text)."""
+    rel = "notebooks/02-police-victims.ipynb"
+    target = trees[1] / rel
+    notebook = nbformat.read(target, as_version=4)
+    index, output = next(
+        (i, output)
+        for i, cell in enumerate(notebook.cells)
+        for output in cell.get("outputs", [])
+        if "image/svg+xml" in output.get("data", {})
+    )
+    changed, before, after = _move_sixth_decimal(output["data"]["image/svg+xml"], units)
+    assert abs(float(after) - float(before)) > SPEC.rtol * float(before)
+    output["data"]["image/svg+xml"] = changed
+    nbformat.write(notebook, target)
+    result = grade(trees, rel)
+    assert result.grade is expected
+    [difference] = result.differences
+    assert difference.where.startswith(f"cells.{index}.outputs.")
+    assert (difference.committed, difference.rerun) == (before, after)
+
+
 def test_missing_and_extra_outputs_differ(trees):
     """An output the re-run did not produce, and one only it produced: both differ."""
     (trees[1] / "figures/claims_changes.svg").unlink()

@@ -13,9 +13,9 @@ from analysis.pipeline.replication_spec import load_replication_spec
 
 
 def test_declared_tolerances_are_read_once_from_replication_yaml():
-    """The committed spec: rtol 1e-9, atol 0, image RMS 1, the claims table's verdicts."""
+    """The committed spec: rtol 1e-9, atol 0, drawings 1e-6, image RMS 1, the claims."""
     spec = load_replication_spec(paths.ROOT)
-    assert (spec.rtol, spec.atol, spec.image_rms) == (1e-9, 0.0, 1.0)
+    assert (spec.rtol, spec.atol, spec.drawing_atol, spec.image_rms) == (1e-9, 0.0, 1e-6, 1.0)
     assert spec.claims.table == "figures/claims.csv" and spec.claims.key == "claim_id"
     assert spec.claims.verdicts == ("literal_verdict", "verdict", "verdict_holm")
     assert ("metadata", "language_info") in spec.dropped_fields("notebooks/03-justice.ipynb")
@@ -27,6 +27,9 @@ def test_declared_tolerances_are_read_once_from_replication_yaml():
     [
         (("rtol: 1.0e-9", "rtol: -1"), "tolerances.number.rtol must be a number >= 0, not -1"),
         (("image_rms: 1.0", "image_rms: lots"), "tolerances.image_rms must be a number >= 0"),
+        (("drawing_atol: 1.0e-6", "drawing_atol: -1.0e-6"),
+         "tolerances.drawing_atol must be a number >= 0"),
+        (("  drawing_atol: 1.0e-6\n", ""), "tolerances: missing drawing_atol"),
         (("    atol: 0.0\n", ""), "tolerances.number: missing atol"),
         (("  svg_elements: [metadata]", "  svg_elements: metadata"),
          "not_results.svg_elements must be a list of strings"),
