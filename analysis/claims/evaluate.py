@@ -15,7 +15,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
-import numpy as np
 import pandas as pd
 
 from analysis.claims.spec import (
@@ -41,6 +40,7 @@ from analysis.stats.directional import (
     lognormal_direction,
     noise_flip,
     rate_direction,
+    spaced_grid,
     tail_pair,
 )
 from analysis.stats.estimates import PercentChange, check_conf_level, check_dispersion
@@ -358,8 +358,7 @@ def _unadjusted_noise(hypotheses: tuple[Hypothesis, ...], sigma: float, level: f
 
 def _flip_grid(start: float, stop: float, geometric: bool) -> tuple[float, ...]:
     points = max(8, int(200 * (math.log2(stop / start) / 8 if geometric else 1)))
-    grid = np.geomspace(start, stop, points) if geometric else np.linspace(start, stop, points)
-    return tuple(float(v) for v in grid)
+    return spaced_grid(start, stop, points, geometric=geometric)
 
 
 def _holm_flip(verdict_at: Callable[[float], str], start: float, stop: float | None,

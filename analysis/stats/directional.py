@@ -67,6 +67,7 @@ __all__ = [
     "lognormal_direction",
     "noise_flip",
     "rate_direction",
+    "spaced_grid",
     "tail_pair",
     "year_noise_sigma",
 ]
@@ -499,7 +500,7 @@ def noise_flip(earlier: int, later: int, *, conf_level: float = 0.95) -> float |
 
     Example:
         >>> round(noise_flip(614, 746), 4)
-        0.0588
+        0.0587
     """
     log_ratio, poisson = _log_ratio_and_variance(earlier, later)
     z = -float(special.ndtri((1.0 - check_conf_level(conf_level)) / 2))
@@ -525,8 +526,29 @@ def dispersion_flip(
         ``phi`` in ``[1, upper]`` changes it.
     """
     steps = max(2, int(16 * math.log2(max(upper, 2.0))))
-    grid = np.geomspace(1.0, max(upper, 1.0 + 1e-6), steps)
-    return first_change(verdict_at, tuple(float(phi) for phi in grid), tol=tol)
+    grid = spaced_grid(1.0, max(upper, 1.0 + 1e-6), steps, geometric=True)
+    return first_change(verdict_at, grid, tol=tol)
+
+
+def spaced_grid(start: float, stop: float, points: int, *, geometric: bool) -> tuple[float, ...]:
+    """``points`` values from ``start`` to ``stop``, evenly spaced (on a log scale if geometric).
+
+    Computed with :mod:`math` one point at a time rather than ``numpy.geomspace``: NumPy's
+    vectorised ``log``/``exp`` choose their code by processor, which moved a grid point, and
+    so a flip bisected from it, in its 16th digit between two machines.
+
+    Example:
+        >>> [round(x, 12) for x in spaced_grid(1.0, 8.0, 4, geometric=True)]
+        [1.0, 2.0, 4.0, 8.0]
+    """
+    if points < 2:
+        raise ValueError(f"points must be at least 2, got {points}")
+    steps = points - 1
+    inner = (
+        (start * (stop / start) ** (i / steps) for i in range(1, steps)) if geometric
+        else (start + (stop - start) * i / steps for i in range(1, steps))
+    )
+    return (start, *inner, stop)
 
 
 def year_noise_sigma(counts: Sequence[int]) -> float:
@@ -557,11 +579,14 @@ def year_noise_sigma(counts: Sequence[int]) -> float:
     values = [check_count(c, f"counts[{i}]", positive=True) for i, c in enumerate(counts)]
     if len(values) < 3:
         raise ValueError(f"counts must hold at least 3 consecutive years, got {len(values)}")
-    logs = np.log(np.asarray(values, dtype=float))
-    second = logs[2:] - 2.0 * logs[1:-1] + logs[:-2]
-    inverse = 1.0 / np.asarray(values, dtype=float)
-    poisson = inverse[2:] + 4.0 * inverse[1:-1] + inverse[:-2]
-    return math.sqrt(max(0.0, float(np.mean(second**2) - np.mean(poisson)) / 6.0))
+    # math, one value at a time: NumPy's vectorised log depends on the processor (see
+    # spaced_grid).
+    logs = [math.log(v) for v in values]
+    triples = range(1, len(values) - 1)
+    second = [logs[t + 1] - 2.0 * logs[t] + logs[t - 1] for t in triples]
+    poisson = [1.0 / values[t + 1] + 4.0 / values[t] + 1.0 / values[t - 1] for t in triples]
+    mean_square = math.fsum(s * s for s in second) / len(second)
+    return math.sqrt(max(0.0, (mean_square - math.fsum(poisson) / len(poisson)) / 6.0))
 
 
 def first_change(
