@@ -8,6 +8,13 @@ way the Makefile does (the project's own uv from ``.uv/``, the universal, hash-c
 analysis verify`` once, in a copy of the project. It asserts the verdict *reproduced*, with
 that interpreter named and the interpreter change listed first.
 
+Another processor too: the run uses the processor's baseline code paths, as a machine without
+AVX2 or AVX-512 would. NumPy's vectorised ``exp``/``log``/``power`` choose their code by
+processor (``NPY_DISABLE_CPU_FEATURES`` turns off every dispatched feature this one has) and
+so does OpenBLAS (``OPENBLAS_CORETYPE``, on x86-64). Two outputs once moved in their 15th
+digit that way, between two machines (a GLM fit, a grid from ``numpy.geomspace``); they are
+now computed one number at a time with :mod:`math`.
+
 Locally the test skips when no such interpreter (or uv) is found; with ``CI`` set it fails.
 
 Bytecode: the machines set ``PYTHONDONTWRITEBYTECODE=1``, under which every process would
@@ -27,6 +34,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
@@ -37,6 +45,15 @@ from tests.prerequisites import require
 pytestmark = pytest.mark.slow
 
 UV = paths.ROOT / ".uv" / "bin" / "uv"
+
+
+def baseline_processor_env() -> dict[str, str]:
+    """Environment variables that make NumPy and OpenBLAS use their baseline code paths."""
+    env = {"NPY_DISABLE_CPU_FEATURES": " ".join(
+        feature for feature in __cpu_dispatch__ if __cpu_features__.get(feature))}
+    if platform.machine() == "x86_64":
+        env["OPENBLAS_CORETYPE"] = "Prescott"
+    return env
 
 
 def pyenv_root() -> Path | None:
@@ -93,6 +110,7 @@ def test_committed_outputs_are_reproduced_under_another_interpreter(tmp_path: Pa
     copy_project(paths.ROOT, project)
     run_env = {k: v for k, v in env.items()
                if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH", paths.OUTPUT_DIR_ENV)}
+    run_env.update(baseline_processor_env())
     completed = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "analysis", "verify", "--jobs", "2"],
         cwd=project, env=run_env, capture_output=True, text=True, timeout=900,
