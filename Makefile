@@ -45,8 +45,10 @@ NPM_STAMP := node_modules/.installed
 # notebook's cells, on one worker, except the browser tests, which conftest.py spreads over
 # the workers test by test (one per page of the site); conftest.py puts the files with slow
 # tests first and --no-loadscope-reorder keeps that order (xdist would otherwise sort files by
-# test count). --durations=10 prints the ten slowest tests (README, "Test time").
-PYTEST_ARGS = tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
+# test count). --durations=10 prints the ten slowest tests (README, "Test time"). The
+# docstrings' examples in analysis/ run too (--doctest-modules).
+PYTEST_ARGS = tests notebooks analysis --doctest-modules \
+	--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	-n auto --dist loadfile --no-loadscope-reorder --durations=10
 RUN_ARGS ?=
 # Options for `python -m analysis verify`: on the machine and environment that made the
