@@ -322,7 +322,8 @@ def _trend_method(labels: tuple[str, str], periods: tuple[str, str], phi: float)
     (label_a, label_b), (period_1, period_2) = labels, periods
     return (
         f"Ratio of rate ratios ({label_b} vs {label_a}, {period_2} vs {period_1}): "
-        "exponentiated interaction of the Poisson GLM count ~ C(period) * C(category) "
-        "(statsmodels, log link); Wald CI and Wald test"
+        "exponentiated interaction of the saturated Poisson GLM count ~ C(period) * "
+        "C(category) (log link; closed form, checked against the statsmodels fit); Wald CI "
+        "and Wald test"
         + (f", SE scaled by sqrt(dispersion = {phi:g})" if phi != 1.0 else "")
     )
