@@ -54,6 +54,17 @@ def grade(trees: tuple[Path, Path], rel: str):
     return compare_output(rel, *trees, SPEC)
 
 
+def first_output(notebook: nbformat.NotebookNode, mime: str) -> tuple[int, dict]:
+    """The index of the first code cell with an output of type ``mime``, and that output."""
+    return next(
+        (i, output)
+        for i, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if mime in output.get("data", {})
+    )
+
+
 def _rows(path: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
 
@@ -265,13 +276,7 @@ def test_changed_notebook_output_differs_naming_the_cell(trees):
     rel = "notebooks/02-police-victims.ipynb"
     target = trees[1] / rel
     notebook = nbformat.read(target, as_version=4)
-    index, output = next(
-        (i, o)
-        for i, cell in enumerate(notebook.cells)
-        if cell.cell_type == "code"
-        for o in cell.outputs
-        if "text/plain" in o.get("data", {})
-    )
+    index, output = first_output(notebook, "text/plain")
     output["data"]["text/plain"] = "EDITED " + output["data"]["text/plain"]
     nbformat.write(notebook, target)
     result = grade(trees, rel)
@@ -330,12 +335,7 @@ def test_a_coordinate_of_a_notebook_svg_moved_in_its_sixth_decimal(trees, units,
     rel = "notebooks/02-police-victims.ipynb"
     target = trees[1] / rel
     notebook = nbformat.read(target, as_version=4)
-    index, output = next(
-        (i, output)
-        for i, cell in enumerate(notebook.cells)
-        for output in cell.get("outputs", [])
-        if "image/svg+xml" in output.get("data", {})
-    )
+    index, output = first_output(notebook, "image/svg+xml")
     changed, before, after = _move_sixth_decimal(output["data"]["image/svg+xml"], units)
     assert abs(float(after) - float(before)) > SPEC.rtol * float(before)
     output["data"]["image/svg+xml"] = changed
