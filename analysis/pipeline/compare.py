@@ -6,17 +6,15 @@ its kind (:data:`KINDS`, by path):
 - a PNG: *equivalent* when the decoded pixels are the same; *within tolerance* when their RMS
   difference (:func:`matplotlib.testing.compare.calculate_rms`) is at most the declared
   ``image_rms``; the measured RMS, the number of changed pixels and where they are are kept;
-- a CSV: parsed and compared cell by cell, rows matched by their key (the ``primaryKey`` that
-  its Data Package declares, ``data/datapackage.json`` or ``figures/datapackage.json``, else
-  the shortest run of leading columns that is unique, else the row number): whole numbers and
-  text exactly, decimal numbers within the declared ``rtol``/``atol`` (a column's declared
-  type decides which, else its values); *equivalent* when every cell is equal once parsed
+- a CSV: compared cell by cell, rows matched by their key
+  (:mod:`analysis.pipeline.compare_tables`); *equivalent* when every cell is equal once parsed
   (``1.50`` and ``1.5``, other quoting, other row or column order); the number of cells
   compared is kept;
 - a notebook or a JSON record (``MANIFEST.json``, ``datapackage.json``): parsed, the fields
   that carry no results dropped (``not_results.json`` in ``replication.yaml``), then compared
-  value by value: numbers as above, PNG images inside a notebook by their pixels, and text
-  (outputs, streams) with the numbers in it compared as numbers;
+  value by value: numbers by the shared rules (:mod:`analysis.pipeline.compare_text`), PNG
+  images inside a notebook by their pixels, and text (outputs, streams) with the numbers in
+  it compared as numbers;
 - an SVG: parsed, the declared elements (``<metadata>``) dropped, canonicalised (C14N 2.0);
   then its text compared like a notebook's, numbers as numbers;
 - anything else: *identical* or *differs*.
@@ -30,16 +28,12 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
-import csv
 import io
 import json
-import math
-import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -48,10 +42,15 @@ import nbformat
 import numpy as np
 from PIL import Image
 
-from analysis.pipeline.datapackage import DATAPACKAGE_NAME
+from analysis.pipeline.compare_tables import (
+    compare_tables,
+    count_cells,
+    declared_schema,
+    read_records,
+)
+from analysis.pipeline.compare_text import compare_numbers, compare_text
 from analysis.pipeline.replication import (
     MAX_DIFFERENCES,
-    ClaimCheck,
     Comparison,
     Difference,
     Grade,
@@ -59,14 +58,6 @@ from analysis.pipeline.replication import (
     worst,
 )
 from analysis.pipeline.replication_spec import ReplicationSpec
-
-#: Longest run of leading columns tried as a table's row key.
-MAX_KEY_COLUMNS = 3
-#: A number in text: an integer or a decimal, with an optional exponent.
-_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
-_INTEGER = re.compile(r"[-+]?\d+")
-#: A number written without an exponent, as :func:`_written_gap` compares them.
-_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
 
 
 def compare_output(
@@ -125,123 +116,6 @@ class _Pair:
             total_differences=len(differences),
             **extra,
         )
-
-
-# ---- numbers and text --------------------------------------------------------------------
-
-
-def compare_numbers(old: float, new: float, spec: ReplicationSpec) -> tuple[Grade, str]:
-    """Grade two decimal numbers: equal, within ``rtol``/``atol``, or different."""
-    if old == new or (math.isnan(old) and math.isnan(new)):
-        return Grade.EQUIVALENT, ""
-    close = math.isclose(new, old, rel_tol=spec.rtol, abs_tol=spec.atol)
-    if math.isfinite(old) and math.isfinite(new):
-        gap = abs(new - old)
-        measure = f"relative difference {gap / abs(old):.2g}" if old else f"difference {gap:.2g}"
-    else:
-        measure = ""
-    return (Grade.WITHIN_TOLERANCE if close else Grade.DIFFERS), measure
-
-
-def _integer(text: str) -> int | None:
-    return int(text) if _INTEGER.fullmatch(text.strip()) else None
-
-
-def _decimal(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def compare_cell(
-    old: str, new: str, spec: ReplicationSpec, declared: str | None = None
-) -> tuple[Grade, str]:
-    """Grade two cells of a table (or two numbers in text).
-
-    Args:
-        old: The committed text.
-        new: The re-run's text.
-        spec: The tolerances.
-        declared: The column's Table Schema type when one is declared (``integer``,
-            ``number``, ``string``, ...); ``None`` to tell from the values: two whole-number
-            literals are compared exactly, two numbers of which one is a decimal within the
-            tolerances, anything else as text.
-
-    Returns:
-        ``identical`` (same text), ``equivalent`` (same value once parsed), ``within
-        tolerance`` or ``differs``, and how far apart two numbers are.
-    """
-    if old == new:
-        return Grade.IDENTICAL, ""
-    if declared in (None, "integer"):
-        a, b = _integer(old), _integer(new)
-        if a is not None and b is not None:
-            return (Grade.EQUIVALENT, "") if a == b else (Grade.DIFFERS, f"difference {b - a:+d}")
-    if declared in (None, "number"):
-        x, y = _decimal(old), _decimal(new)
-        if x is not None and y is not None:
-            return compare_numbers(x, y, spec)
-    return Grade.DIFFERS, ""
-
-
-def compare_text(
-    old: str, new: str, spec: ReplicationSpec, *, drawing: bool = False
-) -> tuple[Grade, list[Difference]]:
-    """Grade two texts whose numbers may differ: the words exactly, the numbers as numbers.
-
-    Args:
-        old: The committed text.
-        new: The re-run's text.
-        spec: The tolerances.
-        drawing: The texts are SVG drawings: two numbers are also within tolerance when, as
-            written, they are at most ``spec.drawing_atol`` apart.
-
-    Returns:
-        The grade and the differences: each pair of numbers that is not equal, or the first
-        place where the words differ.
-    """
-    if old == new:
-        return Grade.IDENTICAL, []
-    old_words, new_words = _NUMBER.split(old), _NUMBER.split(new)
-    if old_words != new_words:
-        return Grade.DIFFERS, [_first_text_difference(old, new)]
-    differences, grades = [], []
-    old_numbers, new_numbers = _NUMBER.findall(old), _NUMBER.findall(new)
-    for index, (a, b) in enumerate(zip(old_numbers, new_numbers, strict=True)):
-        grade, measure = compare_cell(a, b, spec)
-        gap = _written_gap(a, b) if drawing and grade is Grade.DIFFERS else None
-        if gap is not None and gap <= Decimal(repr(spec.drawing_atol)):
-            grade, measure = Grade.WITHIN_TOLERANCE, f"{gap} apart as written"
-        grades.append(grade)
-        if grade in (Grade.WITHIN_TOLERANCE, Grade.DIFFERS):
-            differences.append(Difference(f"number {index + 1}", a, b, grade, measure))
-    return worst(grades, Grade.EQUIVALENT), differences
-
-
-def _written_gap(old: str, new: str) -> Decimal | None:
-    """How far apart two numbers are as written, exactly (decimal, not binary, arithmetic).
-
-    ``None`` for a number written with an exponent.
-    """
-    if not _PLAIN_NUMBER.fullmatch(old) or not _PLAIN_NUMBER.fullmatch(new):
-        return None
-    return abs(Decimal(new) - Decimal(old))
-
-
-def _first_text_difference(old: str, new: str, context: int = 30) -> Difference:
-    offset = next(
-        (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
-        min(len(old), len(new)),
-    )
-    start = max(0, offset - context)
-    line = old.count("\n", 0, offset) + 1
-    return Difference(
-        f"line {line}, character {offset - (old.rfind(chr(10), 0, offset) + 1) + 1}",
-        repr(old[start : offset + context]),
-        repr(new[start : offset + context]),
-        Grade.DIFFERS,
-    )
 
 
 # ---- images ------------------------------------------------------------------------------
@@ -319,164 +193,6 @@ def _compare_png(pair: _Pair) -> Comparison:
                        measure)
         )
     return pair.result(pixels.grade, pixels.summary, differences, distance=pixels.distance)
-
-
-# ---- tables ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KeyedRows:
-    """A CSV read as text, its rows keyed.
-
-    Attributes:
-        header: The column names.
-        key: The key columns (or ``("row number",)``).
-        rows: Each row by its key, in file order.
-    """
-
-    header: tuple[str, ...]
-    key: tuple[str, ...]
-    rows: dict[tuple[str, ...], tuple[str, ...]]
-
-    def value(self, key: tuple[str, ...], column: str) -> str:
-        """The cell of row ``key`` in ``column`` (empty when the row is short)."""
-        row = self.rows[key]
-        index = self.header.index(column)
-        return row[index] if index < len(row) else ""
-
-    def describe(self, key: tuple[str, ...]) -> str:
-        """The row's key as ``name=value, ...`` (``row number=3``)."""
-        return ", ".join(f"{name}={value}" for name, value in zip(self.key, key, strict=True))
-
-
-def read_records(data: bytes) -> list[list[str]]:
-    """Parse CSV bytes (UTF-8) into records."""
-    return list(csv.reader(io.StringIO(data.decode("utf-8", errors="replace"))))
-
-
-def count_cells(records: list[list[str]]) -> int:
-    """The cells of a table below its header (rows × columns of the header)."""
-    return len(records[1:]) * len(records[0]) if records else 0
-
-
-def declared_schema(committed_root: Path, rel: str) -> tuple[list[str], dict[str, str]]:
-    """The ``primaryKey`` and field types a Data Package declares for a table, if one does.
-
-    The packages looked in are the ``datapackage.json`` files of the table's folder and of the
-    folders above it, nearest first (``data/datapackage.json`` for ``data/processed/*``,
-    ``figures/datapackage.json`` for the figures' CSVs), in the committed tree.
-    """
-    target = PurePosixPath(rel)
-    for folder in target.parents:
-        package = committed_root / folder / DATAPACKAGE_NAME
-        try:
-            resources = json.loads(package.read_text(encoding="utf-8")).get("resources", [])
-        except (OSError, ValueError):
-            continue
-        for resource in resources:
-            if (folder / str(resource.get("path", ""))) == target:
-                schema = resource.get("schema", {})
-                key = schema.get("primaryKey", [])
-                types = {f.get("name"): f.get("type", "string") for f in schema.get("fields", [])}
-                return ([key] if isinstance(key, str) else list(key)), types
-    return [], {}
-
-
-def _keyed(records: list[list[str]], key: Sequence[str]) -> KeyedRows | None:
-    header, body = (tuple(records[0]), records[1:]) if records else ((), [])
-    if not key or any(name not in header for name in key):
-        return None
-    where = [header.index(name) for name in key]
-    rows = {tuple(row[i] if i < len(row) else "" for i in where): tuple(row) for row in body}
-    return KeyedRows(header, tuple(key), rows) if len(rows) == len(body) else None
-
-
-def keyed_rows(records: list[list[str]], key: Sequence[str] = ()) -> KeyedRows:
-    """Key rows by ``key``, else by the shortest unique run of leading columns, else row number."""
-    header = records[0] if records else []
-    candidates = [list(key)] + [header[:n] for n in range(1, MAX_KEY_COLUMNS + 1)]
-    for candidate in candidates:
-        table = _keyed(records, candidate)
-        if table is not None:
-            return table
-    return _numbered(records)
-
-
-def _numbered(records: list[list[str]]) -> KeyedRows:
-    header = tuple(records[0]) if records else ()
-    rows = {(str(number),): tuple(row) for number, row in enumerate(records[1:], start=1)}
-    return KeyedRows(header, ("row number",), rows)
-
-
-@dataclass(frozen=True)
-class TableComparison:
-    """Two tables compared cell by cell.
-
-    Attributes:
-        grade: The worst grade of any cell, row or column.
-        cells: The number of cells compared (rows in both × columns in both).
-        key: The key columns rows were matched by.
-        differences: Cells within tolerance or different; rows and columns removed or added.
-        row_grades: The worst grade of each row, by key (rows in only one table: differs).
-        old: The committed table.
-        new: The re-run's table.
-    """
-
-    grade: Grade
-    cells: int
-    key: tuple[str, ...]
-    differences: list[Difference]
-    row_grades: dict[tuple[str, ...], Grade]
-    old: KeyedRows
-    new: KeyedRows
-
-
-def compare_tables(
-    old_records: list[list[str]],
-    new_records: list[list[str]],
-    spec: ReplicationSpec,
-    key: Sequence[str] = (),
-    types: dict[str, str] | None = None,
-) -> TableComparison:
-    """Compare two tables cell by cell, rows matched by key (see :func:`keyed_rows`)."""
-    old = keyed_rows(old_records, key)
-    new = _keyed(new_records, old.key) if old.key != ("row number",) else None
-    if new is None:  # the re-run's rows cannot be matched by that key: match them by number
-        old, new = _numbered(old_records), _numbered(new_records)
-    types = types or {}
-    columns = [c for c in old.header if c in new.header]
-    differences: list[Difference] = []
-    row_grades: dict[tuple[str, ...], Grade] = {}
-    for name in old.header:
-        if name not in new.header:
-            differences.append(Difference(f"column {name}", "present", "absent", Grade.DIFFERS))
-    for name in new.header:
-        if name not in old.header:
-            differences.append(Difference(f"column {name}", "absent", "present", Grade.DIFFERS))
-    cells = 0
-    for row_key in old.rows:
-        if row_key not in new.rows:
-            row_grades[row_key] = Grade.DIFFERS
-            differences.append(Difference(f"row {old.describe(row_key)}", "present", "absent",
-                                          Grade.DIFFERS))
-            continue
-        row = []
-        for column in columns:
-            before, after = old.value(row_key, column), new.value(row_key, column)
-            grade, measure = compare_cell(before, after, spec, types.get(column))
-            cells += 1
-            row.append(grade)
-            if grade in (Grade.WITHIN_TOLERANCE, Grade.DIFFERS):
-                where = f"row {old.describe(row_key)}, column {column}"
-                differences.append(Difference(where, before, after, grade, measure))
-        row_grades[row_key] = worst(row)
-    for row_key in new.rows:
-        if row_key not in old.rows:
-            row_grades[row_key] = Grade.DIFFERS
-            differences.append(Difference(f"row {new.describe(row_key)}", "absent", "present",
-                                          Grade.DIFFERS))
-    grade = worst((d.grade for d in differences), Grade.EQUIVALENT)
-    return TableComparison(grade, cells, old.key, differences, row_grades, old, new)
 
 
 def _compare_csv(pair: _Pair) -> Comparison:
@@ -793,42 +509,3 @@ COMPARERS: Mapping[str, Callable[[_Pair], Comparison]] = MappingProxyType({
     "text": _compare_text_file,
     "binary": _compare_binary,
 })
-
-
-# ---- claims ------------------------------------------------------------------------------
-
-
-def compare_claims(
-    committed_root: Path, rerun_root: Path, spec: ReplicationSpec
-) -> tuple[ClaimCheck, ...]:
-    """Each claim of the claims table: its verdicts committed and re-run, its row's grade.
-
-    Returns:
-        One check per claim in either table (none when the committed tree has no claims
-        table).
-    """
-    table = spec.claims
-    old_path, new_path = committed_root / table.table, rerun_root / table.table
-    if not old_path.is_file():
-        return ()
-    old_records = read_records(old_path.read_bytes())
-    new_records = read_records(new_path.read_bytes()) if new_path.is_file() else old_records[:1]
-    compared = compare_tables(old_records, new_records, spec, [table.key])
-    checks = []
-    for row_key in list(compared.old.rows) + [k for k in compared.new.rows
-                                              if k not in compared.old.rows]:
-        checks.append(
-            ClaimCheck(
-                claim=" ".join(row_key),
-                committed=_verdicts(compared.old, row_key, table.verdicts),
-                rerun=_verdicts(compared.new, row_key, table.verdicts),
-                grade=compared.row_grades[row_key],
-            )
-        )
-    return tuple(checks)
-
-
-def _verdicts(rows: KeyedRows, key: tuple[str, ...], columns: Sequence[str]) -> tuple:
-    if key not in rows.rows:
-        return ()
-    return tuple((c, rows.value(key, c)) for c in columns if c in rows.header)

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from analysis import paths
+from analysis.pipeline.compare_tables import compare_claims
 from analysis.pipeline.environment import current_environment
 from analysis.pipeline.manifest import load_manifest
 from analysis.pipeline.project import COPY_IGNORE, Log, PipelineError, Project
@@ -140,7 +141,7 @@ def verify(
         _rerun(copy, jobs, log, keep)
         # Imported here, not at the top: numpy, PIL, matplotlib and nbdime cost seconds at
         # start-up, and every `run` imports this package; only verify needs them.
-        from analysis.pipeline.compare import compare_claims, compare_output
+        from analysis.pipeline.compare import compare_output
         from analysis.pipeline.verify_report import write_verify_report
 
         names = sorted(set(_output_paths(project.root)) | set(_output_paths(copy)))

@@ -6,7 +6,9 @@ computed in the tests from the files themselves.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,7 +16,8 @@ from pathlib import Path
 from PIL import Image
 
 from analysis import paths
-from analysis.pipeline.compare import compare_claims, compare_output
+from analysis.pipeline.compare import compare_output
+from analysis.pipeline.compare_tables import compare_claims
 from analysis.pipeline.environment import current_environment
 from analysis.pipeline.manifest import load_manifest
 from analysis.pipeline.replication import VerifyResult, recorded_environments
@@ -70,6 +73,17 @@ def graded(trees: tuple[Path, Path], **changes: object) -> VerifyResult:
 
 #: The colour of a painted block (magenta: in none of the figures' palettes).
 MAGENTA = (255, 0, 255, 255)
+
+
+def read_rows(path: Path) -> list[list[str]]:
+    """A CSV file's records."""
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> None:
+    """Write records as CSV with Unix line ends, as the pipeline does."""
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        csv.writer(stream, lineterminator="\n").writerows(rows)
 
 
 def paint_block(png: Path, left: int, top: int, size: int = 20) -> None:
