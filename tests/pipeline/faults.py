@@ -32,6 +32,12 @@ STOP_FLOORS = 4
 #: Import floors after which a wait for an event, or for a whole run of the two tiny
 #: notebooks, counts as hung.
 HANG_FLOORS = 40
+#: The marks of every fault-test module: slow (it runs kernels), and it reads the run's
+#: processes from /proc.
+FAULT_TEST_MARKS = (
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc"),
+)
 
 
 def git(root: Path, *args: str) -> str:

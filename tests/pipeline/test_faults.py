@@ -22,6 +22,7 @@ from analysis import pipeline
 from analysis.io import sha256_file
 from tests.pipeline.faults import (
     EXPECTED,
+    FAULT_TEST_MARKS,
     LEFT_FREE,
     assert_clean,
     committed,
@@ -35,10 +36,7 @@ from tests.pipeline.faults import (
 )
 from tests.throwaway import Cell
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc"),
-]
+pytestmark = list(FAULT_TEST_MARKS)
 
 PARAMETERS = (
     'output_dir: str = ""  # pipeline-owned\n'

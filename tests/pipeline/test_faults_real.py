@@ -32,6 +32,7 @@ from analysis.pipeline import copy_project
 from analysis.pipeline.jobs import KERNEL_PID_FILE, OUTPUT_SUBDIR
 from tests.pipeline.faults import (
     EXPECTED,
+    FAULT_TEST_MARKS,
     Run,
     assert_clean,
     committed,
@@ -42,10 +43,7 @@ from tests.pipeline.faults import (
     start,
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc"),
-]
+pytestmark = list(FAULT_TEST_MARKS)
 
 NOTEBOOKS = sorted(p.stem for p in paths.NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb"))
 
